@@ -1,0 +1,173 @@
+//! `kind = "pod"`: the engine and its settings, environment and working directory.
+
+use std::path::Path;
+
+use podsup_wire::EngineSpec;
+
+use super::ctx::Ctx;
+use super::environment::{cwd, env};
+use super::program::{self, Lookup};
+use super::table::Table;
+use crate::defaults;
+use crate::error::{Problem, Section};
+use crate::policy::UnknownVariant;
+use crate::spec::PodSpec;
+
+/// What `engine` takes.
+const ENGINE_EXPECTED: &str = "one of: echo, command";
+
+/// What `command` takes.
+const COMMAND_EXPECTED: &str =
+    "a table like command = { argv = [\"tr\", \"a-z\", \"A-Z\"] } when engine = \"command\"";
+
+/// What `command.argv` takes.
+const COMMAND_ARGV_EXPECTED: &str =
+    "a non-empty array of strings, like argv = [\"tr\", \"a-z\", \"A-Z\"]";
+
+/// What `command.timeout` takes.
+const TIMEOUT_EXPECTED: &str = "a duration like \"60s\", or \"none\" for no limit";
+
+/// The engines tree.toml can choose today.
+#[derive(Clone, Copy)]
+enum Engine {
+    Echo,
+    Command,
+}
+
+impl Engine {
+    fn as_str(self) -> &'static str {
+        match self {
+            Engine::Echo => "echo",
+            Engine::Command => "command",
+        }
+    }
+}
+
+/// The pod settings in `table`, whose keys are already checked.
+pub(super) fn decode(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> PodSpec {
+    let env = env(ctx, table);
+    let cwd = cwd(ctx, table);
+    let engine = engine(ctx, table);
+    let dir = cwd.clone().unwrap_or_else(|| ctx.base_dir().to_owned());
+    let engine = match engine {
+        Some(Engine::Echo) => {
+            refuse_settings(ctx, table, ("command", Engine::Echo));
+            echo(ctx, table)
+        }
+        Some(Engine::Command) => {
+            refuse_settings(ctx, table, ("echo", Engine::Command));
+            command(ctx, table, &dir)
+        }
+        None => default_echo(),
+    };
+    PodSpec { engine, env, cwd }
+}
+
+/// `engine`, `echo` when absent.
+fn engine(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> Option<Engine> {
+    let Some((text, span)) = table.string(ctx, "engine", ENGINE_EXPECTED) else {
+        return table.get("engine").is_none().then_some(Engine::Echo);
+    };
+    let parsed = match text {
+        "echo" => Ok(Engine::Echo),
+        "command" => Ok(Engine::Command),
+        "llm" => Err(Problem::EngineUnavailable {
+            engine: text.to_owned(),
+        }),
+        _ => Err(Problem::from(UnknownVariant {
+            what: "engine",
+            value: text.to_owned(),
+            expected: &["echo", "command"],
+        })),
+    };
+    ctx.ok(span, parsed)
+}
+
+/// Reports a settings table (`key`) that `engine` would ignore.
+fn refuse_settings(
+    ctx: &mut Ctx<'_>,
+    table: &Table<'_, '_>,
+    (key, engine): (&'static str, Engine),
+) {
+    if let Some(value) = table.get(key) {
+        let problem = Problem::EngineSettingsMismatch {
+            key,
+            engine: engine.as_str(),
+        };
+        ctx.report(value.span(), problem);
+    }
+}
+
+fn default_echo() -> EngineSpec {
+    EngineSpec::Echo {
+        chunk_chars: defaults::ECHO_CHUNK_CHARS,
+        delay_ms: defaults::ECHO_DELAY_MS,
+    }
+}
+
+/// The echo engine with its optional `echo` table.
+fn echo(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> EngineSpec {
+    let Some(settings) = table.table(ctx, "echo", (Section::Echo, "echo.")) else {
+        return default_echo();
+    };
+    settings.check_keys(ctx);
+    let chunk_chars = settings
+        .integer(ctx, "chunk_chars", 1..=u64::from(u32::MAX))
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(defaults::ECHO_CHUNK_CHARS);
+    let delay_ms = settings
+        .integer(ctx, "delay_ms", 0..=i64::MAX as u64)
+        .unwrap_or(defaults::ECHO_DELAY_MS);
+    EngineSpec::Echo {
+        chunk_chars,
+        delay_ms,
+    }
+}
+
+/// The command engine with its required `command` table; `argv[0]` is resolved like a
+/// process's and stored as the absolute path, so the pod runs what was checked.
+fn command(ctx: &mut Ctx<'_>, table: &Table<'_, '_>, dir: &Path) -> EngineSpec {
+    let Some(settings) = table.table(ctx, "command", (Section::Command, "command.")) else {
+        if table.get("command").is_none() {
+            table.missing(ctx, "command", COMMAND_EXPECTED);
+        }
+        return default_echo();
+    };
+    settings.check_keys(ctx);
+    if settings.get("argv").is_none() {
+        settings.missing(ctx, "argv", COMMAND_ARGV_EXPECTED);
+    }
+    let timeout_ms = timeout(ctx, &settings);
+    let Some(mut argv) = program::argv(ctx, &settings, "command.argv") else {
+        return default_echo();
+    };
+    let lookup = Lookup {
+        key: "command.argv",
+        dir,
+    };
+    let resolved = program::resolve(ctx, &argv, &lookup)
+        .and_then(|program| program.into_os_string().into_string().ok());
+    if let Some(program) = resolved {
+        argv.words[0] = program;
+    }
+    EngineSpec::Command {
+        argv: argv.words,
+        timeout_ms,
+    }
+}
+
+/// `command.timeout` in milliseconds, 0 for `"none"`.
+fn timeout(ctx: &mut Ctx<'_>, settings: &Table<'_, '_>) -> u64 {
+    let default = millis(defaults::COMMAND_TIMEOUT);
+    match settings.string(ctx, "timeout", TIMEOUT_EXPECTED) {
+        Some(("none", _)) => 0,
+        Some(_) => settings
+            .duration(ctx, "timeout", TIMEOUT_EXPECTED)
+            .map_or(default, millis),
+        None => default,
+    }
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,36 @@
+//! The value of every optional key of tree.toml when it is left out.
+
+use std::time::Duration;
+
+use crate::policy::{Restart, StartMode, Strategy};
+
+/// `strategy` of a supervisor.
+pub const STRATEGY: Strategy = Strategy::OneForOne;
+/// `max_restarts` of a supervisor.
+pub const MAX_RESTARTS: u32 = 5;
+/// `within` of a supervisor.
+pub const WITHIN: Duration = Duration::from_secs(10);
+/// `start` of a supervisor.
+pub const START: StartMode = StartMode::Ordered;
+/// `restart` of a child.
+pub const RESTART: Restart = Restart::Permanent;
+/// `shutdown` grace of a pod or process.
+pub const SHUTDOWN_WORKER: Duration = Duration::from_secs(5);
+/// `shutdown` grace of a supervisor child: long enough for its own children to stop.
+pub const SHUTDOWN_SUPERVISOR: Duration = Duration::from_secs(60);
+/// `start_timeout` of a pod or process, and of a supervisor without children.
+pub const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// `backoff.initial`.
+pub const BACKOFF_INITIAL: Duration = Duration::from_millis(100);
+/// `backoff.max`.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// `backoff.multiplier`.
+pub const BACKOFF_MULTIPLIER: f64 = 2.0;
+/// `backoff.reset_after`.
+pub const BACKOFF_RESET_AFTER: Duration = Duration::from_secs(60);
+/// `echo.chunk_chars`.
+pub const ECHO_CHUNK_CHARS: u32 = 16;
+/// `echo.delay_ms`.
+pub const ECHO_DELAY_MS: u64 = 0;
+/// `command.timeout`.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);

@@ -1,0 +1,147 @@
+//! The validated supervision spec: what a tree.toml means once every rule has been checked.
+//!
+//! Values of these types come out of [`crate::parse`] and [`crate::load`], which refuse any
+//! file that breaks a rule, so code consuming a spec does not re-validate it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use podsup_wire::EngineSpec;
+
+use crate::name::Name;
+use crate::policy::{Restart, Shutdown, StartMode, Strategy};
+
+/// A whole tree file: its name and its root supervisor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tree {
+    /// The tree's `name`, validated with the same rules as [`Name`].
+    pub name: String,
+    /// The root supervisor, named [`Name::ROOT`].
+    pub root: SupervisorSpec,
+    /// Absolute path of the file the tree was read from (the path given to
+    /// [`crate::parse`], made absolute); reloads read it again.
+    pub source: PathBuf,
+}
+
+/// A supervisor node and, recursively, everything under it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupervisorSpec {
+    /// The supervisor's name; [`Name::ROOT`] for the root.
+    pub name: Name,
+    /// How children are restarted together.
+    pub strategy: Strategy,
+    /// How many restarts it tolerates before failing itself.
+    pub intensity: Intensity,
+    /// Delay before restarting a child; `None` restarts at once.
+    pub backoff: Option<Backoff>,
+    /// Whether children start one after the other or all at once. Never
+    /// [`StartMode::Parallel`] unless [`Strategy::allows_parallel_start`].
+    pub start: StartMode,
+    /// Children in start order (file order).
+    pub children: Vec<ChildSpec>,
+}
+
+/// Restart intensity: more than `max_restarts` restarts within `within` makes the
+/// supervisor stop its children and fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Intensity {
+    /// Restarts tolerated within the window (0 = the first restart fails the supervisor).
+    pub max_restarts: u32,
+    /// The sliding window; never zero.
+    pub within: Duration,
+}
+
+/// Exponential restart delay: `initial`, then multiplied by `multiplier` after each
+/// consecutive failure up to `max`, back to `initial` once a child has run for
+/// `reset_after`.
+///
+/// Invariants when built by the loader: `initial > 0`, `max >= initial`,
+/// `multiplier >= 1.0` and finite, `reset_after > 0`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    /// Delay before the first restart.
+    pub initial: Duration,
+    /// Upper bound of the delay.
+    pub max: Duration,
+    /// Growth factor per consecutive failure.
+    pub multiplier: f64,
+    /// Uptime after which a child's failure count is forgotten.
+    pub reset_after: Duration,
+}
+
+/// One child of a supervisor: how it is supervised and what it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildSpec {
+    /// The child's name, unique in the whole tree and never [`Name::ROOT`].
+    pub name: Name,
+    /// Whether it is restarted after it exits.
+    pub restart: Restart,
+    /// How it is stopped.
+    pub shutdown: Shutdown,
+    /// How long it may take to start before the start counts as a failure: until `Ready`
+    /// for pods, until a successful exec for processes. Never zero. For a supervisor it is
+    /// derived from its children: the sum of theirs for an ordered start, the largest for a
+    /// parallel one, and the default of 10s when it has none.
+    pub start_timeout: Duration,
+    /// What the child is.
+    pub kind: ChildKind,
+}
+
+/// What a child is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChildKind {
+    /// A nested supervisor.
+    Supervisor(SupervisorSpec),
+    /// A pod: a `podsup pod-worker` process talking to the root over a socketpair.
+    Pod(PodSpec),
+    /// A plain command without a socket, supervised like s6 would.
+    Process(ProcessSpec),
+}
+
+/// A pod's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodSpec {
+    /// The turn engine. For `Command`, `argv[0]` is already resolved to an absolute path.
+    pub engine: EngineSpec,
+    /// Environment added to the pod's; names are non-empty and contain no `=` or NUL,
+    /// values contain no NUL.
+    pub env: BTreeMap<String, String>,
+    /// Working directory, absolute and existing when loaded; `None` inherits the root's.
+    pub cwd: Option<PathBuf>,
+}
+
+/// A supervised plain command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessSpec {
+    /// Program and arguments as written; never empty. `argv[0]` is what the process sees
+    /// as its own name.
+    pub argv: Vec<String>,
+    /// Absolute path of the executable `argv[0]` resolved to when the file was loaded.
+    pub program: PathBuf,
+    /// Environment added to the process's, with the same rules as [`PodSpec::env`].
+    pub env: BTreeMap<String, String>,
+    /// Working directory, absolute and existing when loaded; `None` inherits the root's.
+    pub cwd: Option<PathBuf>,
+}
+
+impl ChildKind {
+    /// `"supervisor"`, `"pod"` or `"process"`, as tree.toml's `kind` says.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ChildKind::Supervisor(_) => "supervisor",
+            ChildKind::Pod(_) => "pod",
+            ChildKind::Process(_) => "process",
+        }
+    }
+}
+
+impl ChildSpec {
+    /// The nested supervisor, if this child is one.
+    pub fn as_supervisor(&self) -> Option<&SupervisorSpec> {
+        match &self.kind {
+            ChildKind::Supervisor(spec) => Some(spec),
+            ChildKind::Pod(_) | ChildKind::Process(_) => None,
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The ctl channel: the server inside the root and the client behind `podsup ctl`.
+
+pub mod client;
+pub mod render;
+pub mod server;

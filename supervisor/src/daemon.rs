@@ -1,0 +1,203 @@
+//! `podsup start`: the root daemon's life, from loading the tree to the last child reaped.
+//! A library function, so tests and benchmarks can boot a root in-process.
+
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nix::fcntl::{Flock, FlockArg};
+use podsup_wire::{NodeKind, NodeState};
+use ractor::Actor;
+use tokio::net::UnixListener;
+use tokio::sync::mpsc;
+
+use crate::ctl::server::{self, CtlCtx};
+use crate::ctx::{DaemonEvent, RootCtx};
+use crate::paths;
+use crate::registry::{Node, Registry};
+use crate::spawn::Spawner;
+use crate::sup::{SupArgs, SupMsg, Supervisor};
+
+/// Name of the root supervisor node.
+pub const ROOT: &str = "root";
+
+/// `podsup start` options.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    /// The tree file.
+    pub tree: PathBuf,
+    /// `--runtime-dir`.
+    pub runtime_dir: Option<PathBuf>,
+    /// `--state-dir`.
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Why the daemon stopped with a failure.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The tree file is invalid (exit 2).
+    #[error("{0}")]
+    Config(#[from] podsup_config::ConfigError),
+    /// The daemon could not set itself up (exit 1).
+    #[error("{0}")]
+    Setup(String),
+    /// The root supervisor failed (exit 1).
+    #[error("root supervisor failed: {0}")]
+    RootFailed(String),
+}
+
+/// Held for the daemon's life: the instance lock and the paths to clean up.
+struct Instance {
+    _lock: Flock<File>,
+    socket: PathBuf,
+    pid_file: PathBuf,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        for path in [&self.socket, &self.pid_file] {
+            if let Err(e) = std::fs::remove_file(path) {
+                tracing::debug!(path = %path.display(), %e, "cleanup");
+            }
+        }
+    }
+}
+
+fn setup_err(what: &str, path: &Path, e: impl std::fmt::Display) -> RunError {
+    RunError::Setup(format!("{what} {}: {e}", path.display()))
+}
+
+/// Takes the runtime dir's lock (one root per runtime dir), writes the pid file and binds
+/// the ctl socket with mode 0600.
+fn claim(runtime_dir: &Path) -> Result<(Instance, UnixListener), RunError> {
+    paths::ensure_private_dir(runtime_dir)
+        .map_err(|e| setup_err("cannot create runtime dir", runtime_dir, e))?;
+    let lock_path = runtime_dir.join("podsup.lock");
+    let lock_file = File::create(&lock_path).map_err(|e| setup_err("cannot open", &lock_path, e))?;
+    let lock = Flock::lock(lock_file, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| {
+        let pid = std::fs::read_to_string(runtime_dir.join(paths::PID_FILE)).unwrap_or_default();
+        RunError::Setup(format!(
+            "another podsup (pid {}) already runs with runtime dir {} ({e}); stop it or pass --runtime-dir",
+            pid.trim(),
+            runtime_dir.display()
+        ))
+    })?;
+    let pid_file = runtime_dir.join(paths::PID_FILE);
+    std::fs::write(&pid_file, format!("{}\n", std::process::id()))
+        .map_err(|e| setup_err("cannot write", &pid_file, e))?;
+    let socket = runtime_dir.join(paths::CTL_SOCKET);
+    // We hold the lock, so a socket left here belongs to a dead root.
+    match std::fs::remove_file(&socket) {
+        Ok(()) => tracing::info!(socket = %socket.display(), "removed stale ctl socket"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(setup_err("cannot remove stale", &socket, e)),
+    }
+    let listener = UnixListener::bind(&socket).map_err(|e| setup_err("cannot bind", &socket, e))?;
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| setup_err("cannot chmod", &socket, e))?;
+    Ok((
+        Instance {
+            _lock: lock,
+            socket,
+            pid_file,
+        },
+        listener,
+    ))
+}
+
+/// Forwards SIGTERM/SIGINT/SIGHUP to the daemon loop from a signal-hook thread.
+fn watch_signals(daemon: mpsc::UnboundedSender<DaemonEvent>) -> Result<(), RunError> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+        .map_err(|e| RunError::Setup(format!("cannot install signal handlers: {e}")))?;
+    std::thread::Builder::new()
+        .name("podsup-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                let event = match signal {
+                    SIGHUP => DaemonEvent::Hangup,
+                    _ => DaemonEvent::Shutdown,
+                };
+                tracing::info!(signal, "signal received");
+                if daemon.send(event).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| RunError::Setup(format!("cannot start signal thread: {e}")))?;
+    Ok(())
+}
+
+/// Runs a tree until it is shut down (Ok) or its root supervisor fails (Err).
+pub async fn run(opts: StartOptions) -> Result<(), RunError> {
+    let tree = podsup_config::load(&opts.tree)?;
+    let runtime_dir = paths::runtime_dir(opts.runtime_dir.as_deref());
+    let state_dir = paths::state_dir(opts.state_dir.as_deref());
+    paths::ensure_private_dir(&state_dir)
+        .map_err(|e| setup_err("cannot create state dir", &state_dir, e))?;
+    let (instance, listener) = claim(&runtime_dir)?;
+
+    let (daemon_tx, mut daemon_rx) = mpsc::unbounded_channel();
+    watch_signals(daemon_tx.clone())?;
+    let registry = Arc::new(Registry::new(&tree.name, ROOT));
+    let mut root_node = Node::new(NodeKind::Supervisor, None, None);
+    root_node.state = NodeState::Starting;
+    registry.declare(ROOT, root_node);
+    let ctx = Arc::new(RootCtx {
+        spawner: Spawner::start().map_err(|e| RunError::Setup(format!("cannot start spawner thread: {e}")))?,
+        registry: registry.clone(),
+        state_dir,
+        runtime_dir: runtime_dir.clone(),
+        self_exe: std::env::current_exe()
+            .map_err(|e| RunError::Setup(format!("cannot find own executable: {e}")))?,
+        daemon: daemon_tx.clone(),
+    });
+    let ctl = CtlCtx {
+        registry: registry.clone(),
+        daemon: daemon_tx.clone(),
+        uid: nix::unistd::geteuid().as_raw(),
+    };
+    tokio::spawn(server::serve(listener, ctl));
+
+    tracing::info!(tree = %tree.name, runtime_dir = %runtime_dir.display(), pid = std::process::id(), "starting");
+    let args = SupArgs {
+        name: ROOT.into(),
+        generation: 1,
+        spec: tree.root.clone(),
+        parent: None,
+        ctx: ctx.clone(),
+    };
+    let root = match Actor::spawn(None, Supervisor, args).await {
+        Ok((root, _)) => root,
+        Err(ractor::SpawnErr::StartupFailed(e)) => return Err(RunError::RootFailed(e.to_string())),
+        Err(e) => return Err(RunError::RootFailed(e.to_string())),
+    };
+    registry.update(ROOT, |n| {
+        n.state = NodeState::Running;
+        n.generation = 1;
+        n.pid = Some(std::process::id());
+        n.since = Some(std::time::Instant::now());
+    });
+    tracing::info!(tree = %tree.name, "tree is up");
+
+    let outcome = loop {
+        match daemon_rx.recv().await {
+            Some(DaemonEvent::Shutdown) | None => break Ok(()),
+            Some(DaemonEvent::RootFailed(reason)) => break Err(RunError::RootFailed(reason)),
+            Some(DaemonEvent::Hangup) => {
+                tracing::warn!("SIGHUP: reload is not available in this version; ignoring");
+            }
+        }
+    };
+    if outcome.is_ok() {
+        tracing::info!("shutting down");
+        registry.update(ROOT, |n| n.state = NodeState::Stopping);
+        if let Err(e) = root.call(SupMsg::StopAll, None).await {
+            tracing::warn!(%e, "root supervisor already gone");
+        }
+        tracing::info!("all children stopped");
+    }
+    drop(instance);
+    outcome
+}

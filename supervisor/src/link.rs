@@ -1,0 +1,325 @@
+//! The pod-link actor: owns one generation of one pod or plain process — the OS child,
+//! its socket (pods), and how it ended. It lives exactly as long as that process.
+
+mod handshake;
+mod start;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use podsup_config::{ChildKind, Shutdown};
+use podsup_wire::ctl::LastExit;
+use podsup_wire::{ExitStatus, Method, PodEvent, PodToRoot, RootToPod};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::mpsc;
+
+use crate::ctx::RootCtx;
+use crate::policy::ExitKind;
+use crate::reap;
+use crate::sup::SupMsg;
+
+/// How long a pod may keep running after closing its socket before it is killed.
+const CLOSED_GRACE: Duration = Duration::from_secs(1);
+
+/// How one generation of a child ended, for its supervisor.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    /// What policy makes of it.
+    pub kind: ExitKind,
+    /// What the operator sees.
+    pub last: LastExit,
+}
+
+/// Messages to a link actor.
+#[derive(Debug)]
+pub enum LinkMsg {
+    /// The process was reaped.
+    Exited(Result<ExitStatus, String>),
+    /// A frame from the pod.
+    Frame(PodToRoot),
+    /// The pod sent something that is not a frame of the protocol.
+    Broken(String),
+    /// The pod closed its socket.
+    Closed,
+    /// The pod closed its socket this long ago and has not exited.
+    ClosedGrace,
+    /// Stop the process per its shutdown spec; answer once it is reaped.
+    Stop(RpcReplyPort<Ended>),
+    /// The shutdown grace period is over.
+    KillDeadline,
+    /// Deliver a method to the pod.
+    Method(Method),
+}
+
+/// What a link is started with.
+#[derive(Debug, Clone)]
+pub struct LinkArgs {
+    /// Child name.
+    pub name: String,
+    /// Generation of this start.
+    pub generation: u64,
+    /// Pod or process spec (never `Supervisor`).
+    pub kind: ChildKind,
+    /// Start deadline.
+    pub start_timeout: Duration,
+    /// Shutdown spec.
+    pub shutdown: Shutdown,
+    /// The supervisor to report the exit to.
+    pub supervisor: ActorRef<SupMsg>,
+    /// Shared root context.
+    pub ctx: Arc<RootCtx>,
+}
+
+/// A link's life after start.
+#[derive(Debug)]
+enum Phase {
+    /// Up; `broken` holds the first link failure, if any.
+    Up { broken: Option<String> },
+    /// Stopping on request; answer `reply` when reaped.
+    Stopping {
+        reply: RpcReplyPort<Ended>,
+        /// Why it was sent SIGKILL, once it was.
+        killed: Option<String>,
+    },
+    /// Reaped; the actor is stopping.
+    Gone,
+}
+
+/// State of a running link.
+#[derive(Debug)]
+pub struct LinkState {
+    args: LinkArgs,
+    pid: u32,
+    /// Frames to the pod (`None` for plain processes).
+    to_pod: Option<mpsc::Sender<RootToPod>>,
+    /// The pod said `ShutDown` before exiting.
+    orderly: bool,
+    phase: Phase,
+}
+
+/// The pod-link actor.
+#[derive(Debug)]
+pub struct Link;
+
+impl Actor for Link {
+    type Msg = LinkMsg;
+    type State = LinkState;
+    type Arguments = LinkArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<LinkMsg>,
+        args: LinkArgs,
+    ) -> Result<LinkState, ActorProcessingErr> {
+        let started = start::start(&args, &myself).await?;
+        args.ctx.registry.update(&args.name, |n| n.pid = Some(started.pid));
+        Ok(LinkState {
+            pid: started.pid,
+            to_pod: started.to_pod,
+            orderly: false,
+            phase: Phase::Up { broken: None },
+            args,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<LinkMsg>,
+        msg: LinkMsg,
+        state: &mut LinkState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            LinkMsg::Exited(status) => exited(&myself, state, status),
+            LinkMsg::Frame(frame) => frame_from_pod(state, frame),
+            LinkMsg::Broken(reason) => broken(state, reason),
+            LinkMsg::Closed => {
+                // Dying pods close their socket a moment before they are reaped; only a
+                // pod that keeps running without its socket is at fault.
+                myself.send_after(CLOSED_GRACE, || LinkMsg::ClosedGrace);
+            }
+            LinkMsg::ClosedGrace => broken(state, "closed its socket but kept running".into()),
+            LinkMsg::Stop(reply) => stop(&myself, state, reply),
+            LinkMsg::KillDeadline => kill_deadline(state),
+            LinkMsg::Method(method) => send(state, RootToPod::Method(method)),
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<LinkMsg>,
+        state: &mut LinkState,
+    ) -> Result<(), ActorProcessingErr> {
+        if !matches!(state.phase, Phase::Gone) {
+            // Stopped without reaping (the supervisor went away): never leave the group
+            // behind. The waiter task still reaps it.
+            reap::signal_group(state.pid, Signal::SIGKILL);
+        }
+        Ok(())
+    }
+}
+
+fn send(state: &LinkState, frame: RootToPod) {
+    let Some(to_pod) = &state.to_pod else {
+        tracing::warn!(pod = %state.args.name, "a plain process takes no methods");
+        return;
+    };
+    if let Err(e) = to_pod.try_send(frame) {
+        tracing::warn!(pod = %state.args.name, %e, "cannot queue frame for pod");
+    }
+}
+
+fn frame_from_pod(state: &mut LinkState, frame: PodToRoot) {
+    match frame {
+        PodToRoot::PodEvent(PodEvent::ShutDown { .. }) => state.orderly = true,
+        PodToRoot::PodEvent(event) => {
+            tracing::debug!(pod = %state.args.name, ?event, "pod event");
+        }
+        PodToRoot::Event(event) => {
+            tracing::trace!(pod = %state.args.name, ?event, "event");
+        }
+        PodToRoot::Request { id, request } => {
+            tracing::debug!(pod = %state.args.name, id, ?request, "orchestration request");
+            send(
+                state,
+                RootToPod::Reply {
+                    id,
+                    reply: podsup_wire::PodReply::Refused {
+                        kind: podsup_wire::request::RefusalKind::Invalid,
+                        message: "orchestration requests are not served by this root".into(),
+                    },
+                },
+            );
+        }
+        PodToRoot::Hello(_) | PodToRoot::Ready => {
+            broken(state, "handshake frame after the handshake".into());
+        }
+    }
+}
+
+/// The link failed: a pod whose link is gone cannot be supervised, so it is killed and
+/// its exit is reported as a crash (unless it is already on its way out).
+fn broken(state: &mut LinkState, reason: String) {
+    match &mut state.phase {
+        Phase::Up { broken } => {
+            tracing::error!(pod = %state.args.name, pid = state.pid, %reason, "pod link failed; killing the pod");
+            reap::signal_group(state.pid, Signal::SIGKILL);
+            broken.get_or_insert(reason);
+        }
+        Phase::Stopping { .. } | Phase::Gone => {}
+    }
+}
+
+fn stop(myself: &ActorRef<LinkMsg>, state: &mut LinkState, reply: RpcReplyPort<Ended>) {
+    if !matches!(state.phase, Phase::Up { .. }) {
+        return;
+    }
+    let killed = match state.args.shutdown {
+        Shutdown::BrutalKill => {
+            reap::signal_group(state.pid, Signal::SIGKILL);
+            Some("killed: shutdown = brutal_kill".to_owned())
+        }
+        Shutdown::Timeout(grace) => {
+            match &state.args.kind {
+                ChildKind::Pod(_) => send(state, RootToPod::Method(Method::Shutdown)),
+                ChildKind::Process(_) | ChildKind::Supervisor(_) => {
+                    reap::signal_group(state.pid, Signal::SIGTERM)
+                }
+            }
+            myself.send_after(grace, || LinkMsg::KillDeadline);
+            None
+        }
+    };
+    state.phase = Phase::Stopping { reply, killed };
+}
+
+fn kill_deadline(state: &mut LinkState) {
+    if let Phase::Stopping { killed, .. } = &mut state.phase {
+        if killed.is_none() {
+            tracing::warn!(pod = %state.args.name, pid = state.pid, "shutdown timeout passed; killing");
+            reap::signal_group(state.pid, Signal::SIGKILL);
+            let grace = match state.args.shutdown {
+                Shutdown::Timeout(grace) => grace,
+                Shutdown::BrutalKill => Duration::ZERO,
+            };
+            *killed = Some(format!("killed after the {grace:?} shutdown timeout"));
+        }
+    }
+}
+
+fn exited(myself: &ActorRef<LinkMsg>, state: &mut LinkState, status: Result<ExitStatus, String>) {
+    let phase = std::mem::replace(&mut state.phase, Phase::Gone);
+    let is_pod = matches!(state.args.kind, ChildKind::Pod(_));
+    match phase {
+        Phase::Stopping { reply, killed } => {
+            let reason = match (killed, &status) {
+                (Some(why), _) => format!("stopped ({why})"),
+                (None, Ok(s)) => format!("stopped ({})", describe(*s)),
+                (None, Err(e)) => format!("stopped ({e})"),
+            };
+            let ended = Ended {
+                kind: ExitKind::Shutdown,
+                last: LastExit {
+                    status: status.ok(),
+                    reason,
+                },
+            };
+            if reply.send(ended).is_err() {
+                tracing::debug!(pod = %state.args.name, "stop requester went away");
+            }
+        }
+        Phase::Up { broken } => {
+            let ended = classify(is_pod, state.orderly, status, broken);
+            tracing::info!(pod = %state.args.name, generation = state.args.generation, reason = %ended.last.reason, "exited");
+            let msg = SupMsg::ChildExited {
+                name: state.args.name.clone(),
+                generation: state.args.generation,
+                ended,
+            };
+            if let Err(e) = state.args.supervisor.send_message(msg) {
+                tracing::warn!(pod = %state.args.name, %e, "supervisor gone; exit not reported");
+            }
+        }
+        Phase::Gone => {}
+    }
+    myself.stop(None);
+}
+
+/// Turns a reaped status into policy's view and the operator's words.
+pub fn classify(
+    is_pod: bool,
+    orderly: bool,
+    status: Result<ExitStatus, String>,
+    broken: Option<String>,
+) -> Ended {
+    let (kind, reason) = match (&status, is_pod, orderly) {
+        (Err(e), _, _) => (ExitKind::Abnormal, format!("lost: {e}")),
+        (Ok(ExitStatus::Code(0)), true, true) => (ExitKind::Normal, "shut down".to_owned()),
+        (Ok(ExitStatus::Code(0)), false, _) => (ExitKind::Normal, "exited normally".to_owned()),
+        (Ok(s), true, false) => (ExitKind::Abnormal, format!("crashed: {}", describe(*s))),
+        (Ok(s), _, _) => (ExitKind::Abnormal, format!("failed: {}", describe(*s))),
+    };
+    let reason = match broken {
+        Some(b) => format!("{reason}; link error: {b}"),
+        None => reason,
+    };
+    Ended {
+        kind,
+        last: LastExit {
+            status: status.ok(),
+            reason,
+        },
+    }
+}
+
+/// `exit code 3`, `killed by SIGKILL`.
+pub fn describe(status: ExitStatus) -> String {
+    match status {
+        ExitStatus::Code(c) => format!("exit code {c}"),
+        ExitStatus::Signal(s) => match Signal::try_from(s) {
+            Ok(sig) => format!("killed by {}", sig.as_str()),
+            Err(_) => format!("killed by signal {s}"),
+        },
+    }
+}

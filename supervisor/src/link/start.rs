@@ -1,0 +1,204 @@
+//! Starting one generation: spawn, then wait for readiness within the start deadline —
+//! `Ready` after the handshake for pods, a successful exec for plain processes.
+
+use std::os::fd::OwnedFd;
+use std::process::{Command, Stdio};
+
+use podsup_config::ChildKind;
+use podsup_wire::frame::{read_frame, write_frame};
+use podsup_wire::{ExitStatus, Init, PodToRoot, RootToPod};
+use ractor::ActorRef;
+use tokio::net::UnixStream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{LinkArgs, LinkMsg, describe, handshake};
+use crate::reap;
+use crate::spawn;
+
+/// How many frames may wait for a slow pod before sends are refused.
+const TO_POD_QUEUE: usize = 1024;
+
+/// Why a start failed, in the operator's words.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartFailed(pub String);
+
+/// A started, ready generation.
+#[derive(Debug)]
+pub struct Started {
+    /// Its pid (and process group id).
+    pub pid: u32,
+    /// Frames to the pod (`None` for plain processes).
+    pub to_pod: Option<mpsc::Sender<RootToPod>>,
+}
+
+type ExitWait = JoinHandle<std::io::Result<ExitStatus>>;
+
+/// Spawns the child described by `args` and waits until it is ready.
+pub async fn start(args: &LinkArgs, myself: &ActorRef<LinkMsg>) -> Result<Started, StartFailed> {
+    let (mut command, socket) = command_for(args)?;
+    let theirs = socket.as_ref().map(|(_, theirs)| theirs);
+    spawn::arm(&mut command, theirs);
+    let child = args
+        .ctx
+        .spawner
+        .spawn(command)
+        .await
+        .map_err(|e| StartFailed(format!("spawn failed: {e}")))?;
+    let pid = child.id();
+    let ours = socket.map(|(ours, theirs)| {
+        drop(theirs);
+        ours
+    });
+    let mut exit: ExitWait = tokio::spawn(reap::wait(child));
+    let to_pod = match ours {
+        None => None,
+        Some(ours) => {
+            let pending = Pending { args, pid, myself };
+            Some(ready(&pending, ours, &mut exit).await?)
+        }
+    };
+    forward_exit(exit, myself.clone());
+    Ok(Started { pid, to_pod })
+}
+
+fn command_for(
+    args: &LinkArgs,
+) -> Result<(Command, Option<(std::os::unix::net::UnixStream, OwnedFd)>), StartFailed> {
+    match &args.kind {
+        ChildKind::Pod(pod) => {
+            let mut command = Command::new(&args.ctx.self_exe);
+            command.arg("pod-worker").envs(&pod.env).stdin(Stdio::null());
+            if let Some(cwd) = &pod.cwd {
+                command.current_dir(cwd);
+            }
+            let (ours, theirs) = std::os::unix::net::UnixStream::pair()
+                .map_err(|e| StartFailed(format!("socketpair failed: {e}")))?;
+            Ok((command, Some((ours, OwnedFd::from(theirs)))))
+        }
+        ChildKind::Process(process) => {
+            let mut command = Command::new(&process.program);
+            command.args(&process.argv[1..]).envs(&process.env).stdin(Stdio::null());
+            std::os::unix::process::CommandExt::arg0(&mut command, &process.argv[0]);
+            if let Some(cwd) = &process.cwd {
+                command.current_dir(cwd);
+            }
+            Ok((command, None))
+        }
+        ChildKind::Supervisor(_) => Err(StartFailed("a supervisor is not a process".into())),
+    }
+}
+
+/// A spawned pod waiting for its handshake.
+struct Pending<'a> {
+    args: &'a LinkArgs,
+    pid: u32,
+    myself: &'a ActorRef<LinkMsg>,
+}
+
+/// Handshake under the start deadline, racing the child's exit.
+async fn ready(
+    pending: &Pending<'_>,
+    ours: std::os::unix::net::UnixStream,
+    exit: &mut ExitWait,
+) -> Result<mpsc::Sender<RootToPod>, StartFailed> {
+    let args = pending.args;
+    let mut stream = ours
+        .set_nonblocking(true)
+        .and_then(|()| UnixStream::from_std(ours))
+        .map_err(|e| StartFailed(format!("cannot use socket: {e}")))?;
+    let init = init_for(args);
+    let outcome = tokio::select! {
+        r = tokio::time::timeout(args.start_timeout, handshake::run(&mut stream, init)) => match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("handshake failed: {e}")),
+            Err(_) => Err(format!("not ready within {:?}", args.start_timeout)),
+        },
+        r = &mut *exit => Err(match r {
+            Ok(Ok(status)) => format!("exited before Ready ({})", describe(status)),
+            Ok(Err(e)) => format!("lost before Ready: {e}"),
+            Err(e) => format!("lost before Ready: {e}"),
+        }),
+    };
+    match outcome {
+        Ok(()) => Ok(spawn_io(stream, pending)),
+        Err(reason) => {
+            if !exit.is_finished() {
+                reap::signal_group(pending.pid, nix::sys::signal::Signal::SIGKILL);
+            }
+            // Reap before reporting, so a failed start leaves no zombie behind.
+            if let Err(e) = (&mut *exit).await {
+                tracing::warn!(pod = %args.name, %e, "waiter task failed");
+            }
+            Err(StartFailed(reason))
+        }
+    }
+}
+
+fn init_for(args: &LinkArgs) -> Init {
+    let engine = match &args.kind {
+        ChildKind::Pod(pod) => pod.engine.clone(),
+        ChildKind::Process(_) | ChildKind::Supervisor(_) => {
+            unreachable!("init only for pods")
+        }
+    };
+    let pod_dir = |base: &std::path::Path| base.join("pods").join(&args.name);
+    Init {
+        name: args.name.clone(),
+        generation: args.generation,
+        parent: None,
+        state_dir: pod_dir(&args.ctx.state_dir).display().to_string(),
+        runtime_dir: pod_dir(&args.ctx.runtime_dir).display().to_string(),
+        engine,
+    }
+}
+
+/// Reader and writer tasks for a ready pod's socket.
+fn spawn_io(stream: UnixStream, pending: &Pending<'_>) -> mpsc::Sender<RootToPod> {
+    let (rd, mut wr) = stream.into_split();
+    let (tx, mut rx) = mpsc::channel::<RootToPod>(TO_POD_QUEUE);
+    let name = pending.args.name.clone();
+    tokio::spawn(async move {
+        while let Some(frame) = rx.recv().await {
+            if let Err(e) = write_frame(&mut wr, &frame).await {
+                tracing::debug!(pod = %name, %e, "pod socket write failed");
+                break;
+            }
+        }
+    });
+    spawn_reader(rd, pending.myself.clone());
+    tx
+}
+
+/// Reads frames until the socket ends; the actor gets them in its mailbox, which holds
+/// them until `pre_start` has returned.
+fn spawn_reader(mut rd: tokio::net::unix::OwnedReadHalf, myself: ActorRef<LinkMsg>) {
+    tokio::spawn(async move {
+        loop {
+            let msg = match read_frame::<PodToRoot, _>(&mut rd).await {
+                Ok(Some(frame)) => LinkMsg::Frame(frame),
+                Ok(None) => LinkMsg::Closed,
+                Err(e) => LinkMsg::Broken(e.to_string()),
+            };
+            let last = matches!(msg, LinkMsg::Broken(_) | LinkMsg::Closed);
+            if myself.send_message(msg).is_err() || last {
+                break;
+            }
+        }
+    });
+}
+
+/// Hands the reaped status to the actor once the process exits.
+fn forward_exit(exit: ExitWait, myself: ActorRef<LinkMsg>) {
+    tokio::spawn(async move {
+        let status = match exit.await {
+            Ok(Ok(status)) => Ok(status),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if myself.send_message(LinkMsg::Exited(status)).is_err() {
+            tracing::debug!("link gone before its process exit was delivered");
+        }
+    });
+}

@@ -1,0 +1,191 @@
+//! The root's registry: every node of the tree by name, with what `ctl status` shows and
+//! which supervisor actor owns it.
+//!
+//! Supervisor actors are the only writers, each for its own children; the ctl server
+//! reads. A plain mutex held for microseconds keeps `ctl status` answering even while a
+//! supervisor is busy starting a slow child.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use podsup_wire::ctl::LastExit;
+use podsup_wire::{NodeKind, NodeState, StatusNode};
+use ractor::ActorRef;
+
+use crate::sup::SupMsg;
+
+/// What the registry knows of one node.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Supervisor, pod or process.
+    pub kind: NodeKind,
+    /// The supervisor node this one belongs to (`None` for the root).
+    pub parent: Option<String>,
+    /// Children in start order (supervisors only).
+    pub children: Vec<String>,
+    /// Lifecycle state.
+    pub state: NodeState,
+    /// OS pid of the running generation.
+    pub pid: Option<u32>,
+    /// Current generation (0 before the first start).
+    pub generation: u64,
+    /// Restarts so far.
+    pub restarts: u64,
+    /// When the running generation became ready.
+    pub since: Option<Instant>,
+    /// How it last ended.
+    pub last_exit: Option<LastExit>,
+    /// The supervisor actor that decides about this node (`None` for the root).
+    pub owner: Option<ActorRef<SupMsg>>,
+}
+
+impl Node {
+    /// A node that has not started yet.
+    pub fn new(kind: NodeKind, parent: Option<String>, owner: Option<ActorRef<SupMsg>>) -> Self {
+        Self {
+            kind,
+            parent,
+            children: Vec::new(),
+            state: NodeState::Stopped,
+            pid: None,
+            generation: 0,
+            restarts: 0,
+            since: None,
+            last_exit: None,
+            owner,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    nodes: HashMap<String, Node>,
+}
+
+/// The registry of one tree.
+#[derive(Debug)]
+pub struct Registry {
+    tree: String,
+    root: String,
+    inner: Mutex<Inner>,
+}
+
+impl Registry {
+    /// An empty registry for the tree `tree` whose root supervisor is called `root`.
+    pub fn new(tree: &str, root: &str) -> Self {
+        Self {
+            tree: tree.to_owned(),
+            root: root.to_owned(),
+            inner: Mutex::default(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds (or replaces) a node and lists it under its parent, once.
+    pub fn declare(&self, name: &str, node: Node) {
+        let mut inner = self.lock();
+        if let Some(parent) = node.parent.clone() {
+            if let Some(p) = inner.nodes.get_mut(&parent) {
+                if !p.children.iter().any(|c| c == name) {
+                    p.children.push(name.to_owned());
+                }
+            }
+        }
+        let children = inner
+            .nodes
+            .remove(name)
+            .map(|old| old.children)
+            .unwrap_or_default();
+        inner.nodes.insert(name.to_owned(), Node { children, ..node });
+    }
+
+    /// Applies `f` to the node called `name`, if there is one.
+    pub fn update(&self, name: &str, f: impl FnOnce(&mut Node)) {
+        if let Some(node) = self.lock().nodes.get_mut(name) {
+            f(node);
+        }
+    }
+
+    /// A copy of the node called `name`.
+    pub fn get(&self, name: &str) -> Option<Node> {
+        self.lock().nodes.get(name).cloned()
+    }
+
+    /// The supervisor actor that owns `name`, or why there is none.
+    pub fn owner_of(&self, name: &str) -> Result<ActorRef<SupMsg>, OwnerError> {
+        match self.lock().nodes.get(name) {
+            None => Err(OwnerError::NotFound),
+            Some(node) => node.owner.clone().ok_or(OwnerError::Root),
+        }
+    }
+
+    /// Counts of nodes by state, for summaries.
+    pub fn count(&self, state: NodeState) -> usize {
+        self.lock()
+            .nodes
+            .values()
+            .filter(|n| n.kind != NodeKind::Supervisor && n.state == state)
+            .count()
+    }
+
+    /// The tree name and its status, root first.
+    pub fn status(&self, now: Instant) -> (String, StatusNode) {
+        let inner = self.lock();
+        (self.tree.clone(), build(&inner, &self.root, now))
+    }
+}
+
+/// Why a name has no owning supervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerError {
+    /// No node of that name.
+    NotFound,
+    /// It is the root supervisor.
+    Root,
+}
+
+fn build(inner: &Inner, name: &str, now: Instant) -> StatusNode {
+    let Some(node) = inner.nodes.get(name) else {
+        return StatusNode {
+            name: name.to_owned(),
+            kind: NodeKind::Supervisor,
+            state: NodeState::Stopped,
+            pid: None,
+            generation: 0,
+            restarts: 0,
+            uptime_ms: None,
+            last_exit: None,
+            children: Vec::new(),
+        };
+    };
+    let uptime_ms = match node.state {
+        NodeState::Running => node
+            .since
+            .map(|s| now.saturating_duration_since(s).as_millis() as u64),
+        NodeState::Starting
+        | NodeState::Stopping
+        | NodeState::Stopped
+        | NodeState::Backoff
+        | NodeState::Failed => None,
+    };
+    StatusNode {
+        name: name.to_owned(),
+        kind: node.kind,
+        state: node.state,
+        pid: node.pid,
+        generation: node.generation,
+        restarts: node.restarts,
+        uptime_ms,
+        last_exit: node.last_exit.clone(),
+        children: node
+            .children
+            .iter()
+            .map(|c| build(inner, c, now))
+            .collect(),
+    }
+}

@@ -1,0 +1,225 @@
+//! The supervisor actor: one per supervisor node. It carries out what [`SupCore`] decides —
+//! starting and stopping children, scheduling backoff wake-ups, escalating — and keeps the
+//! registry current for its children.
+
+mod exec;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use podsup_config::{ChildKind, ChildSpec, SupervisorSpec};
+use podsup_wire::NodeKind;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+
+use crate::core::SupCore;
+use crate::ctx::RootCtx;
+use crate::link::{Ended, LinkMsg};
+use crate::policy::ExitKind;
+use crate::registry::Node;
+
+/// Operator requests a supervisor carries out on one of its children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Start a stopped child and release the operator's hold.
+    Start(String),
+    /// Stop a child and hold it down.
+    Stop(String),
+    /// Stop and start a child.
+    Restart(String),
+}
+
+/// Messages to a supervisor actor.
+#[derive(Debug)]
+pub enum SupMsg {
+    /// A child ended by itself (a link's process exited, or a sub-supervisor failed).
+    ChildExited {
+        /// Child name.
+        name: String,
+        /// The generation that ended; stale reports are ignored.
+        generation: u64,
+        /// How it ended.
+        ended: Ended,
+    },
+    /// A backoff deadline may have passed.
+    Wake,
+    /// An operator request; answered with a message for the operator.
+    Op(Op, RpcReplyPort<Result<String, String>>),
+    /// Stop every child in reverse start order, answer, then stop.
+    StopAll(RpcReplyPort<()>),
+}
+
+/// What a supervisor actor starts with.
+#[derive(Debug, Clone)]
+pub struct SupArgs {
+    /// Node name (`root` for the root).
+    pub name: String,
+    /// Generation of this supervisor instance.
+    pub generation: u64,
+    /// Its spec.
+    pub spec: SupervisorSpec,
+    /// The parent supervisor (`None` for the root).
+    pub parent: Option<ActorRef<SupMsg>>,
+    /// Shared root context.
+    pub ctx: Arc<RootCtx>,
+}
+
+/// A live handle on one child.
+#[derive(Debug, Clone)]
+pub enum Handle {
+    /// A pod or process link.
+    Link(ActorRef<LinkMsg>),
+    /// A sub-supervisor.
+    Sup(ActorRef<SupMsg>),
+}
+
+impl Handle {
+    fn id(&self) -> ractor::ActorId {
+        match self {
+            Handle::Link(r) => r.get_id(),
+            Handle::Sup(r) => r.get_id(),
+        }
+    }
+}
+
+/// A supervisor's state.
+#[derive(Debug)]
+pub struct SupState {
+    name: String,
+    generation: u64,
+    specs: Vec<ChildSpec>,
+    core: SupCore,
+    handles: Vec<Option<Handle>>,
+    parent: Option<ActorRef<SupMsg>>,
+    ctx: Arc<RootCtx>,
+}
+
+/// The supervisor actor.
+#[derive(Debug)]
+pub struct Supervisor;
+
+/// The registry kind of a child spec.
+pub fn node_kind(kind: &ChildKind) -> NodeKind {
+    match kind {
+        ChildKind::Supervisor(_) => NodeKind::Supervisor,
+        ChildKind::Pod(_) => NodeKind::Pod,
+        ChildKind::Process(_) => NodeKind::Process,
+    }
+}
+
+impl Actor for Supervisor {
+    type Msg = SupMsg;
+    type State = SupState;
+    type Arguments = SupArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<SupMsg>,
+        args: SupArgs,
+    ) -> Result<SupState, ActorProcessingErr> {
+        let spec = args.spec;
+        let mut core = SupCore::new(spec.strategy, spec.intensity, spec.backoff.clone());
+        for child in &spec.children {
+            let name = child.name.to_string();
+            let idx = core.add(name.clone(), child.restart);
+            // A restarted supervisor's children keep counting generations.
+            if let Some(prev) = args.ctx.registry.get(&name) {
+                core.children[idx].generation = prev.generation;
+                core.children[idx].restarts = prev.restarts;
+            }
+            let node = Node::new(
+                node_kind(&child.kind),
+                Some(args.name.clone()),
+                Some(myself.clone()),
+            );
+            let prev = args.ctx.registry.get(&name);
+            args.ctx.registry.declare(
+                &name,
+                Node {
+                    generation: core.children[idx].generation,
+                    restarts: core.children[idx].restarts,
+                    last_exit: prev.and_then(|p| p.last_exit),
+                    ..node
+                },
+            );
+        }
+        let mut state = SupState {
+            name: args.name,
+            generation: args.generation,
+            handles: vec![None; spec.children.len()],
+            specs: spec.children,
+            core,
+            parent: args.parent,
+            ctx: args.ctx,
+        };
+        exec::start_all(&myself, &mut state, spec.start).await?;
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<SupMsg>,
+        msg: SupMsg,
+        state: &mut SupState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            SupMsg::ChildExited {
+                name,
+                generation,
+                ended,
+            } => exec::child_exited(&myself, state, (name, generation), ended).await,
+            SupMsg::Wake => {
+                let actions = state.core.wake(Instant::now());
+                exec::run(&myself, state, actions).await;
+            }
+            SupMsg::Op(op, reply) => {
+                let answer = exec::operate(&myself, state, op).await;
+                if reply.send(answer).is_err() {
+                    tracing::debug!(supervisor = %state.name, "ctl client went away");
+                }
+            }
+            SupMsg::StopAll(reply) => {
+                exec::stop_all(state).await;
+                if reply.send(()).is_err() {
+                    tracing::debug!(supervisor = %state.name, "stop requester went away");
+                }
+                myself.stop(None);
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<SupMsg>,
+        event: SupervisionEvent,
+        state: &mut SupState,
+    ) -> Result<(), ActorProcessingErr> {
+        // Exits are reported as `ChildExited` messages; only a panicking actor needs
+        // handling here (ractor's default would stop this supervisor on any child exit).
+        if let SupervisionEvent::ActorFailed(cell, err) = event {
+            let id = cell.get_id();
+            let Some(idx) = state
+                .handles
+                .iter()
+                .position(|h| h.as_ref().is_some_and(|h| h.id() == id))
+            else {
+                return Ok(());
+            };
+            let name = state.core.children[idx].name.clone();
+            tracing::error!(supervisor = %state.name, child = %name, %err, "child actor failed");
+            if let Some(pid) = state.ctx.registry.get(&name).and_then(|n| n.pid) {
+                crate::reap::signal_group(pid, nix::sys::signal::Signal::SIGKILL);
+            }
+            let generation = state.core.children[idx].generation;
+            let ended = Ended {
+                kind: ExitKind::Abnormal,
+                last: podsup_wire::ctl::LastExit {
+                    status: None,
+                    reason: format!("supervision actor failed: {err}"),
+                },
+            };
+            exec::child_exited(&myself, state, (name, generation), ended).await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,311 @@
+//! Carrying out [`Action`]s: the only place a supervisor starts or stops children.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use podsup_config::{ChildKind, StartMode};
+use podsup_wire::ctl::LastExit;
+use podsup_wire::NodeState;
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorRef, SpawnErr};
+
+use super::{Handle, Op, SupArgs, SupMsg, SupState, Supervisor};
+use crate::core::{Action, ChildState};
+use crate::ctx::DaemonEvent;
+use crate::link::{Ended, Link, LinkArgs};
+use crate::policy::ExitKind;
+
+/// Starts every child in order; on the first failure stops the started ones in reverse and
+/// fails, naming the child (OTP: a supervisor whose children cannot start does not start).
+pub async fn start_all(
+    myself: &ActorRef<SupMsg>,
+    state: &mut SupState,
+    mode: StartMode,
+) -> Result<(), String> {
+    match mode {
+        StartMode::Ordered | StartMode::Parallel => {}
+    }
+    for idx in 0..state.specs.len() {
+        if let Err(reason) = start_one(myself, state, idx).await {
+            stop_all(state).await;
+            let name = &state.specs[idx].name;
+            return Err(format!("{name} failed to start: {reason}"));
+        }
+    }
+    Ok(())
+}
+
+/// A child reported its exit.
+pub async fn child_exited(
+    myself: &ActorRef<SupMsg>,
+    state: &mut SupState,
+    (name, generation): (String, u64),
+    ended: Ended,
+) {
+    let Some(idx) = state.core.index_of(&name) else {
+        return;
+    };
+    let current = state.core.children[idx].generation == generation && state.core.is_running(idx);
+    if !current {
+        tracing::debug!(supervisor = %state.name, child = %name, generation, "stale exit report ignored");
+        return;
+    }
+    state.handles[idx] = None;
+    state.ctx.registry.update(&name, |n| {
+        n.pid = None;
+        n.last_exit = Some(ended.last.clone());
+    });
+    let actions = state.core.exited(idx, ended.kind, Instant::now());
+    publish(state, idx);
+    run(myself, state, actions).await;
+}
+
+/// Carries out `actions` in order, feeding start failures back into the core.
+pub async fn run(myself: &ActorRef<SupMsg>, state: &mut SupState, actions: Vec<Action>) {
+    let mut queue: VecDeque<Action> = actions.into();
+    while let Some(action) = queue.pop_front() {
+        match action {
+            Action::Stop(idx) => {
+                stop_one(state, idx).await;
+            }
+            Action::Start(idx) => {
+                if !state.core.wants_start(idx) {
+                    continue;
+                }
+                if let Err(reason) = start_one(myself, state, idx).await {
+                    let name = state.core.children[idx].name.clone();
+                    tracing::warn!(supervisor = %state.name, child = %name, %reason, "restart failed");
+                    let more = state.core.exited(idx, ExitKind::Abnormal, Instant::now());
+                    publish(state, idx);
+                    // New actions go first so the strategy's order holds; leftovers that
+                    // no longer apply are skipped by `wants_start`.
+                    let rest: Vec<Action> = queue.drain(..).collect();
+                    queue.extend(more);
+                    queue.extend(rest);
+                }
+            }
+            Action::WakeAt(at) => {
+                for idx in 0..state.core.children.len() {
+                    publish(state, idx);
+                }
+                let delay = at.saturating_duration_since(Instant::now());
+                myself.send_after(delay, || SupMsg::Wake);
+            }
+            Action::Escalate(reason) => {
+                escalate(myself, state, reason).await;
+                return;
+            }
+        }
+    }
+}
+
+/// An operator request on one child.
+pub async fn operate(
+    myself: &ActorRef<SupMsg>,
+    state: &mut SupState,
+    op: Op,
+) -> Result<String, String> {
+    let (Op::Start(name) | Op::Stop(name) | Op::Restart(name)) = &op;
+    let idx = state
+        .core
+        .index_of(name)
+        .ok_or_else(|| format!("no child {name} under {}", state.name))?;
+    let actions = match &op {
+        Op::Start(_) => state.core.start(idx).map_err(|e| e.to_string())?,
+        Op::Stop(_) => state.core.stop(idx).map_err(|e| e.to_string())?,
+        Op::Restart(_) => state.core.restart_child(idx),
+    };
+    publish(state, idx);
+    run(myself, state, actions).await;
+    let node = state.ctx.registry.get(name);
+    let pid = node.as_ref().and_then(|n| n.pid);
+    let generation = state.core.children[idx].generation;
+    Ok(match (&op, pid) {
+        (Op::Stop(_), _) => format!("stopped {name}"),
+        (Op::Start(_) | Op::Restart(_), Some(pid)) => {
+            format!("started {name} (pid {pid}, generation {generation})")
+        }
+        (Op::Start(_) | Op::Restart(_), None) if state.core.is_running(idx) => {
+            format!("started {name} (generation {generation})")
+        }
+        (Op::Start(_) | Op::Restart(_), None) => {
+            let why = node
+                .and_then(|n| n.last_exit)
+                .map(|l| l.reason)
+                .unwrap_or_else(|| "unknown".into());
+            return Err(format!("{name} did not start: {why}"));
+        }
+    })
+}
+
+/// Stops every running child in reverse start order.
+pub async fn stop_all(state: &mut SupState) {
+    for idx in (0..state.handles.len()).rev() {
+        if state.handles[idx].is_some() {
+            stop_one(state, idx).await;
+        }
+        state.core.children[idx].state = ChildState::Stopped;
+        publish(state, idx);
+    }
+}
+
+/// Gives up: stop everything, then fail to the parent (or make the daemon exit).
+async fn escalate(myself: &ActorRef<SupMsg>, state: &mut SupState, reason: String) {
+    tracing::error!(supervisor = %state.name, %reason, "giving up");
+    for idx in (0..state.handles.len()).rev() {
+        if state.handles[idx].is_some() {
+            stop_one(state, idx).await;
+        }
+        if state.core.children[idx].state != ChildState::Failed {
+            state.core.children[idx].state = ChildState::Stopped;
+        }
+        publish(state, idx);
+    }
+    let reason = format!("supervisor {}: {reason}", state.name);
+    match &state.parent {
+        Some(parent) => {
+            let msg = SupMsg::ChildExited {
+                name: state.name.clone(),
+                generation: state.generation,
+                ended: Ended {
+                    kind: ExitKind::Abnormal,
+                    last: LastExit {
+                        status: None,
+                        reason,
+                    },
+                },
+            };
+            if let Err(e) = parent.send_message(msg) {
+                tracing::error!(supervisor = %state.name, %e, "parent gone");
+            }
+        }
+        None => {
+            if let Err(e) = state.ctx.daemon.send(DaemonEvent::RootFailed(reason)) {
+                tracing::error!(%e, "daemon loop gone");
+            }
+        }
+    }
+    myself.stop(None);
+}
+
+async fn start_one(
+    myself: &ActorRef<SupMsg>,
+    state: &mut SupState,
+    idx: usize,
+) -> Result<(), String> {
+    let spec = state.specs[idx].clone();
+    let name = spec.name.to_string();
+    let generation = state.core.children[idx].generation + 1;
+    state.ctx.registry.update(&name, |n| {
+        n.state = NodeState::Starting;
+        n.pid = None;
+        n.generation = generation;
+    });
+    let cell = myself.get_cell();
+    let spawned = match spec.kind {
+        ChildKind::Supervisor(sup) => {
+            let args = SupArgs {
+                name: name.clone(),
+                generation,
+                spec: sup,
+                parent: Some(myself.clone()),
+                ctx: state.ctx.clone(),
+            };
+            Actor::spawn_linked(None, Supervisor, args, cell)
+                .await
+                .map(|(r, _)| Handle::Sup(r))
+        }
+        kind @ (ChildKind::Pod(_) | ChildKind::Process(_)) => {
+            let args = LinkArgs {
+                name: name.clone(),
+                generation,
+                kind,
+                start_timeout: spec.start_timeout,
+                shutdown: spec.shutdown,
+                supervisor: myself.clone(),
+                ctx: state.ctx.clone(),
+            };
+            Actor::spawn_linked(None, Link, args, cell)
+                .await
+                .map(|(r, _)| Handle::Link(r))
+        }
+    };
+    match spawned {
+        Ok(handle) => {
+            state.handles[idx] = Some(handle);
+            state.core.started(idx, Instant::now());
+            publish(state, idx);
+            Ok(())
+        }
+        Err(e) => {
+            let reason = match e {
+                SpawnErr::StartupFailed(inner) => inner.to_string(),
+                other => other.to_string(),
+            };
+            state.ctx.registry.update(&name, |n| {
+                n.pid = None;
+                n.last_exit = Some(LastExit {
+                    status: None,
+                    reason: format!("start failed: {reason}"),
+                });
+            });
+            publish(state, idx);
+            Err(reason)
+        }
+    }
+}
+
+/// Stops one child per its shutdown spec and waits until it is gone.
+async fn stop_one(state: &mut SupState, idx: usize) {
+    let name = state.core.children[idx].name.clone();
+    let Some(handle) = state.handles[idx].take() else {
+        state.core.stopped(idx);
+        return;
+    };
+    state
+        .ctx
+        .registry
+        .update(&name, |n| n.state = NodeState::Stopping);
+    let last = match handle {
+        Handle::Link(link) => match link.call(crate::link::LinkMsg::Stop, None).await {
+            Ok(CallResult::Success(ended)) => ended.last,
+            Ok(CallResult::Timeout | CallResult::SenderError) | Err(_) => LastExit {
+                status: None,
+                reason: "stopped (had already exited)".into(),
+            },
+        },
+        Handle::Sup(sup) => {
+            if let Err(e) = sup.call(SupMsg::StopAll, None).await {
+                tracing::debug!(supervisor = %name, %e, "sub-supervisor already gone");
+            }
+            LastExit {
+                status: None,
+                reason: "stopped".into(),
+            }
+        }
+    };
+    state.core.stopped(idx);
+    state.ctx.registry.update(&name, |n| {
+        n.pid = None;
+        n.last_exit = Some(last);
+    });
+    publish(state, idx);
+}
+
+/// Copies one child's core state into the registry.
+fn publish(state: &SupState, idx: usize) {
+    let c = &state.core.children[idx];
+    let (node_state, since) = match c.state {
+        ChildState::Stopped => (NodeState::Stopped, None),
+        ChildState::Pending => (NodeState::Starting, None),
+        ChildState::Running { since } => (NodeState::Running, Some(since)),
+        ChildState::Backoff { .. } => (NodeState::Backoff, None),
+        ChildState::Failed => (NodeState::Failed, None),
+    };
+    state.ctx.registry.update(&c.name, |n| {
+        n.state = node_state;
+        n.since = since;
+        n.generation = c.generation;
+        n.restarts = c.restarts;
+    });
+}

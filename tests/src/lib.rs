@@ -1,0 +1,260 @@
+//! Harness for podsup's end-to-end tests: real `podsup` binaries, real pods, real signals.
+//!
+//! Every test boots its own root ([`Root::start`]) in a private temporary directory, talks
+//! to it through `podsup ctl` exactly as an operator would, and waits by polling
+//! ([`wait_until`]) — never by sleeping as an assertion. Whatever a test starts is killed
+//! in `Drop`, by pid.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Generous default for waits: long enough for a loaded 2-core CI machine.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// The `podsup` binary under test: `PODSUP_BIN`, or the one cargo built next to this test.
+pub fn podsup_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("PODSUP_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("current_exe");
+    // target/<profile>/deps/<test>-<hash> → target/<profile>/podsup
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps");
+    let bin = profile_dir.join("podsup");
+    assert!(
+        bin.exists(),
+        "{} does not exist: build it first (`cargo build --bin podsup`, which scripts/test does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Polls `f` every 10 ms until it returns true or `timeout` passes; returns its last answer.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether `pid` names a live (non-zombie) process.
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => false,
+        Ok(stat) => {
+            // The state letter follows the parenthesised command name.
+            let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
+            !matches!(state, Some("Z") | Some("X") | None)
+        }
+    }
+}
+
+/// Sends `signal` to `pid`, ignoring a process that is already gone.
+pub fn signal(pid: u32, signal: i32) {
+    // SAFETY: kill(2) with a pid and a signal number.
+    unsafe {
+        libc::kill(pid as libc::pid_t, signal);
+    }
+}
+
+/// A running `podsup start`, with its own runtime and state dirs.
+#[derive(Debug)]
+pub struct Root {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    /// Every pid this root's tree has reported, killed on drop just in case.
+    seen: std::cell::RefCell<Vec<u32>>,
+    exit: Option<ExitStatus>,
+}
+
+impl Root {
+    /// Writes `tree` to a fresh temporary dir and runs `podsup start` on it, waiting until
+    /// the ctl socket answers and the root supervisor is running.
+    pub fn start(tree: &str) -> Root {
+        let root = Root::spawn(tree);
+        let up = wait_until(WAIT, || {
+            root.try_status()
+                .is_some_and(|s| s["root"]["state"] == "running")
+        });
+        assert!(up, "tree did not come up; log:\n{}", root.log());
+        root
+    }
+
+    /// Like [`Root::start`] but returns as soon as the process is spawned.
+    pub fn spawn(tree: &str) -> Root {
+        let dir = tempfile::Builder::new().prefix("podsup-e2e").tempdir().expect("tempdir");
+        let tree_path = dir.path().join("tree.toml");
+        std::fs::write(&tree_path, tree).expect("write tree");
+        let log = std::fs::File::create(dir.path().join("podsup.log")).expect("log file");
+        let child = Command::new(podsup_bin())
+            .arg("start")
+            .arg(&tree_path)
+            .arg("--runtime-dir")
+            .arg(dir.path().join("run"))
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .env("PODSUP_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn podsup start");
+        Root {
+            child: Some(child),
+            dir,
+            seen: Default::default(),
+            exit: None,
+        }
+    }
+
+    /// The directory holding tree.toml, run/ and state/.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The runtime dir.
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    /// pid of `podsup start`.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("root process")
+    }
+
+    /// What `podsup start` logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("podsup.log")).unwrap_or_default()
+    }
+
+    /// Runs `podsup ctl --runtime-dir <ours> ARGS…`.
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        ctl_command(&self.runtime_dir(), args)
+            .output()
+            .expect("run podsup ctl")
+    }
+
+    /// `ctl status --json`, or `None` if the root does not answer.
+    pub fn try_status(&self) -> Option<Value> {
+        let out = self.ctl(&["status", "--json"]);
+        if !out.status.success() {
+            return None;
+        }
+        let status: Value = serde_json::from_slice(&out.stdout).ok()?;
+        let mut seen = self.seen.borrow_mut();
+        for node in nodes(&status["root"]) {
+            if let Some(pid) = node["pid"].as_u64() {
+                if pid as u32 != self.pid() && !seen.contains(&(pid as u32)) {
+                    seen.push(pid as u32);
+                }
+            }
+        }
+        Some(status)
+    }
+
+    /// `ctl status --json`, panicking with the log if the root does not answer.
+    pub fn status(&self) -> Value {
+        self.try_status()
+            .unwrap_or_else(|| panic!("ctl status failed; log:\n{}", self.log()))
+    }
+
+    /// The status node called `name`.
+    pub fn node(&self, name: &str) -> Value {
+        let status = self.status();
+        nodes(&status["root"])
+            .into_iter()
+            .find(|n| n["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no node {name} in {status:#}"))
+    }
+
+    /// pid of the running node `name`.
+    pub fn pid_of(&self, name: &str) -> u32 {
+        let node = self.node(name);
+        node["pid"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name} has no pid: {node:#}")) as u32
+    }
+
+    /// Generation of `name`.
+    pub fn generation(&self, name: &str) -> u64 {
+        self.node(name)["generation"].as_u64().expect("generation")
+    }
+
+    /// Waits until `name` is running at `generation`; returns its pid.
+    pub fn wait_running(&self, name: &str, generation: u64) -> u32 {
+        let ok = wait_until(WAIT, || {
+            let n = self.node(name);
+            n["state"] == "running" && n["generation"] == generation && n["pid"].is_u64()
+        });
+        assert!(ok, "{name} not running at generation {generation}: {:#}\nlog:\n{}", self.node(name), self.log());
+        self.pid_of(name)
+    }
+
+    /// Waits for `podsup start` to exit; `None` on timeout.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        if let Some(status) = self.exit {
+            return Some(status);
+        }
+        let child = self.child.as_mut().expect("root process");
+        let mut status = None;
+        wait_until(timeout, || {
+            status = child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        self.exit = status;
+        status
+    }
+}
+
+/// A `podsup ctl` command aimed at `runtime_dir`.
+pub fn ctl_command(runtime_dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(podsup_bin());
+    cmd.arg("ctl").arg("--runtime-dir").arg(runtime_dir).args(args);
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+/// Every node of a status tree, depth first in start order.
+pub fn nodes(node: &Value) -> Vec<&Value> {
+    let mut out = vec![node];
+    if let Some(children) = node["children"].as_array() {
+        for child in children {
+            out.extend(nodes(child));
+        }
+    }
+    out
+}
+
+impl Drop for Root {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if self.exit.is_none() {
+                signal(child.id(), libc::SIGKILL);
+                if let Err(e) = child.wait() {
+                    eprintln!("cannot reap podsup start: {e}");
+                }
+            }
+        }
+        // Children die with the root (death signal); make sure even if that is broken.
+        for &pid in self.seen.borrow().iter() {
+            // Our children lead their own process group; a reused pid would not.
+            // SAFETY: getpgid(2) on a pid.
+            let leads_group = unsafe { libc::getpgid(pid as libc::pid_t) } == pid as libc::pid_t;
+            if alive(pid) && leads_group {
+                signal(pid, libc::SIGKILL);
+            }
+        }
+    }
+}
