@@ -164,7 +164,10 @@ fn ctl(runtime_dir: Option<PathBuf>, verb: CtlVerb) -> ExitCode {
         CtlVerb::Restart { name } => (CtlRequest::Restart { name }, false),
         CtlVerb::Shutdown => (CtlRequest::Shutdown, false),
     };
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("podsup: cannot start the async runtime: {e}");

@@ -180,7 +180,11 @@ impl SupCore {
             .as_ref()
             .is_some_and(|b| ran_for >= b.reset_after);
         let c = &mut self.children[idx];
-        c.consecutive = if stable { 1 } else { c.consecutive.saturating_add(1) };
+        c.consecutive = if stable {
+            1
+        } else {
+            c.consecutive.saturating_add(1)
+        };
 
         let plan = policy::plan(self.strategy, idx, self.children.len());
         let mut actions = Vec::new();

@@ -74,7 +74,8 @@ fn claim(runtime_dir: &Path) -> Result<(Instance, UnixListener), RunError> {
     paths::ensure_private_dir(runtime_dir)
         .map_err(|e| setup_err("cannot create runtime dir", runtime_dir, e))?;
     let lock_path = runtime_dir.join("podsup.lock");
-    let lock_file = File::create(&lock_path).map_err(|e| setup_err("cannot open", &lock_path, e))?;
+    let lock_file =
+        File::create(&lock_path).map_err(|e| setup_err("cannot open", &lock_path, e))?;
     let lock = Flock::lock(lock_file, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| {
         let pid = std::fs::read_to_string(runtime_dir.join(paths::PID_FILE)).unwrap_or_default();
         RunError::Setup(format!(
@@ -145,7 +146,8 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
     root_node.state = NodeState::Starting;
     registry.declare(ROOT, root_node);
     let ctx = Arc::new(RootCtx {
-        spawner: Spawner::start().map_err(|e| RunError::Setup(format!("cannot start spawner thread: {e}")))?,
+        spawner: Spawner::start()
+            .map_err(|e| RunError::Setup(format!("cannot start spawner thread: {e}")))?,
         registry: registry.clone(),
         state_dir,
         runtime_dir: runtime_dir.clone(),

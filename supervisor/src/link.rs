@@ -113,7 +113,9 @@ impl Actor for Link {
         args: LinkArgs,
     ) -> Result<LinkState, ActorProcessingErr> {
         let started = start::start(&args, &myself).await?;
-        args.ctx.registry.update(&args.name, |n| n.pid = Some(started.pid));
+        args.ctx
+            .registry
+            .update(&args.name, |n| n.pid = Some(started.pid));
         Ok(LinkState {
             pid: started.pid,
             to_pod: started.to_pod,

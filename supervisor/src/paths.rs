@@ -22,7 +22,11 @@ fn env_path(key: &str) -> Option<PathBuf> {
 /// systemd may pass several `:`-separated directories; the first is ours.
 fn systemd_dir(key: &str) -> Option<PathBuf> {
     let value = std::env::var(key).ok()?;
-    value.split(':').next().filter(|s| !s.is_empty()).map(PathBuf::from)
+    value
+        .split(':')
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
 }
 
 fn is_root() -> bool {

@@ -83,7 +83,9 @@ impl Registry {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves plain data behind; keep serving it.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Adds (or replaces) a node and lists it under its parent, once.
@@ -101,7 +103,9 @@ impl Registry {
             .remove(name)
             .map(|old| old.children)
             .unwrap_or_default();
-        inner.nodes.insert(name.to_owned(), Node { children, ..node });
+        inner
+            .nodes
+            .insert(name.to_owned(), Node { children, ..node });
     }
 
     /// Applies `f` to the node called `name`, if there is one.
@@ -182,10 +186,6 @@ fn build(inner: &Inner, name: &str, now: Instant) -> StatusNode {
         restarts: node.restarts,
         uptime_ms,
         last_exit: node.last_exit.clone(),
-        children: node
-            .children
-            .iter()
-            .map(|c| build(inner, c, now))
-            .collect(),
+        children: node.children.iter().map(|c| build(inner, c, now)).collect(),
     }
 }

@@ -56,7 +56,9 @@ impl Spawner {
                     if job.reply.send(result).is_err() {
                         // The requester gave up; the child is reaped by nobody but will be
                         // killed by its death signal when the root exits. Log it.
-                        tracing::warn!("spawn requester went away before the child was handed over");
+                        tracing::warn!(
+                            "spawn requester went away before the child was handed over"
+                        );
                     }
                 }
             })?;

@@ -117,7 +117,7 @@ impl Actor for Supervisor {
         args: SupArgs,
     ) -> Result<SupState, ActorProcessingErr> {
         let spec = args.spec;
-        let mut core = SupCore::new(spec.strategy, spec.intensity, spec.backoff.clone());
+        let mut core = SupCore::new(spec.strategy, spec.intensity, spec.backoff);
         for child in &spec.children {
             let name = child.name.to_string();
             let idx = core.add(name.clone(), child.restart);

@@ -54,7 +54,9 @@ pub fn alive(pid: u32) -> bool {
         Err(_) => false,
         Ok(stat) => {
             // The state letter follows the parenthesised command name.
-            let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next());
             !matches!(state, Some("Z") | Some("X") | None)
         }
     }
@@ -93,7 +95,10 @@ impl Root {
 
     /// Like [`Root::start`] but returns as soon as the process is spawned.
     pub fn spawn(tree: &str) -> Root {
-        let dir = tempfile::Builder::new().prefix("podsup-e2e").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("podsup-e2e")
+            .tempdir()
+            .expect("tempdir");
         let tree_path = dir.path().join("tree.toml");
         std::fs::write(&tree_path, tree).expect("write tree");
         let log = std::fs::File::create(dir.path().join("podsup.log")).expect("log file");
@@ -198,7 +203,12 @@ impl Root {
             let n = self.node(name);
             n["state"] == "running" && n["generation"] == generation && n["pid"].is_u64()
         });
-        assert!(ok, "{name} not running at generation {generation}: {:#}\nlog:\n{}", self.node(name), self.log());
+        assert!(
+            ok,
+            "{name} not running at generation {generation}: {:#}\nlog:\n{}",
+            self.node(name),
+            self.log()
+        );
         self.pid_of(name)
     }
 
@@ -221,7 +231,10 @@ impl Root {
 /// A `podsup ctl` command aimed at `runtime_dir`.
 pub fn ctl_command(runtime_dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(podsup_bin());
-    cmd.arg("ctl").arg("--runtime-dir").arg(runtime_dir).args(args);
+    cmd.arg("ctl")
+        .arg("--runtime-dir")
+        .arg(runtime_dir)
+        .args(args);
     cmd.stdin(Stdio::null());
     cmd
 }

@@ -31,15 +31,23 @@ fn tree_comes_up_and_shuts_down_in_order() {
     let mut root = Root::start(TREE);
     let status = root.status();
     assert_eq!(status["tree"], "smoke");
-    let names: Vec<_> = nodes(&status["root"]).iter().map(|n| n["name"].as_str().unwrap().to_owned()).collect();
+    let names: Vec<_> = nodes(&status["root"])
+        .iter()
+        .map(|n| n["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["root", "greeter", "workers", "fetcher", "ticker"]);
     for name in ["greeter", "fetcher", "ticker"] {
         root.wait_running(name, 1);
     }
-    let pids: Vec<u32> = ["greeter", "fetcher", "ticker"].iter().map(|n| root.pid_of(n)).collect();
+    let pids: Vec<u32> = ["greeter", "fetcher", "ticker"]
+        .iter()
+        .map(|n| root.pid_of(n))
+        .collect();
     let out = root.ctl(&["shutdown"]);
     assert!(out.status.success(), "{out:?}");
-    let status = root.wait_exit(WAIT).expect("podsup start exits after shutdown");
+    let status = root
+        .wait_exit(WAIT)
+        .expect("podsup start exits after shutdown");
     assert!(status.success(), "exit {status:?}; log:\n{}", root.log());
     assert!(wait_until(WAIT, || pids.iter().all(|&p| !alive(p))));
 }

@@ -5,7 +5,11 @@ use podsup_config::{Backoff, Intensity, Restart, Strategy};
 use super::*;
 use crate::policy::ExitKind;
 
-const STRATEGIES: [Strategy; 3] = [Strategy::OneForOne, Strategy::OneForAll, Strategy::RestForOne];
+const STRATEGIES: [Strategy; 3] = [
+    Strategy::OneForOne,
+    Strategy::OneForAll,
+    Strategy::RestForOne,
+];
 const RESTARTS: [Restart; 3] = [Restart::Permanent, Restart::Transient, Restart::Temporary];
 const EXITS: [ExitKind; 2] = [ExitKind::Normal, ExitKind::Abnormal];
 
@@ -20,7 +24,12 @@ fn intensity(max_restarts: u32) -> Intensity {
 fn running(strategy: Strategy, b_restart: Restart, max_restarts: u32) -> (SupCore, Instant) {
     let mut core = SupCore::new(strategy, intensity(max_restarts), None);
     let now = Instant::now();
-    for (name, restart) in [("a", Restart::Permanent), ("b", b_restart), ("c", Restart::Permanent), ("d", Restart::Permanent)] {
+    for (name, restart) in [
+        ("a", Restart::Permanent),
+        ("b", b_restart),
+        ("c", Restart::Permanent),
+        ("d", Restart::Permanent),
+    ] {
         let idx = core.add(name.into(), restart);
         core.started(idx, now);
     }
@@ -40,7 +49,13 @@ fn expected_restart(strategy: Strategy) -> Vec<Action> {
             Action::Start(2),
             Action::Start(3),
         ],
-        Strategy::RestForOne => vec![Action::Stop(3), Action::Stop(2), Action::Start(1), Action::Start(2), Action::Start(3)],
+        Strategy::RestForOne => vec![
+            Action::Stop(3),
+            Action::Stop(2),
+            Action::Start(1),
+            Action::Start(2),
+            Action::Start(3),
+        ],
     }
 }
 
@@ -63,7 +78,10 @@ fn strategy_restart_exit_intensity_matrix() {
                     let expected = match (restarts, exceeded) {
                         (false, _) => vec![],
                         (true, true) => {
-                            assert!(matches!(actions.as_slice(), [Action::Escalate(_)]), "{case}: {actions:?}");
+                            assert!(
+                                matches!(actions.as_slice(), [Action::Escalate(_)]),
+                                "{case}: {actions:?}"
+                            );
                             assert_eq!(core.children[1].state, ChildState::Failed, "{case}");
                             continue;
                         }
@@ -73,7 +91,10 @@ fn strategy_restart_exit_intensity_matrix() {
                     if !restarts {
                         assert_eq!(core.children[1].state, ChildState::Stopped, "{case}");
                         // Siblings untouched.
-                        assert!(core.is_running(0) && core.is_running(2) && core.is_running(3), "{case}");
+                        assert!(
+                            core.is_running(0) && core.is_running(2) && core.is_running(3),
+                            "{case}"
+                        );
                     }
                 }
             }
@@ -141,7 +162,10 @@ fn exit_of_held_child_is_not_restarted() {
 #[test]
 fn operator_restart_touches_only_that_child() {
     let (mut core, _) = running(Strategy::OneForAll, Restart::Permanent, 3);
-    assert_eq!(core.restart_child(2), vec![Action::Stop(2), Action::Start(2)]);
+    assert_eq!(
+        core.restart_child(2),
+        vec![Action::Stop(2), Action::Start(2)]
+    );
 }
 
 #[test]
@@ -149,12 +173,17 @@ fn escalation_after_max_restarts_within_window() {
     let (mut core, now) = running(Strategy::OneForOne, Restart::Permanent, 2);
     for i in 0..2 {
         let t = now + Duration::from_millis(i);
-        assert_eq!(core.exited(0, ExitKind::Abnormal, t), vec![Action::Start(0)]);
+        assert_eq!(
+            core.exited(0, ExitKind::Abnormal, t),
+            vec![Action::Start(0)]
+        );
         core.started(0, t);
     }
     let actions = core.exited(0, ExitKind::Abnormal, now + Duration::from_millis(3));
     match actions.as_slice() {
-        [Action::Escalate(reason)] => assert!(reason.contains("restart intensity exceeded"), "{reason}"),
+        [Action::Escalate(reason)] => {
+            assert!(reason.contains("restart intensity exceeded"), "{reason}")
+        }
         other => panic!("expected escalation, got {other:?}"),
     }
 }
@@ -176,7 +205,10 @@ fn backoff_delays_start_and_wake_starts_when_due() {
         panic!("expected a wake-up, got {actions:?}");
     };
     let first = at.duration_since(now);
-    assert!(first >= Duration::from_millis(90) && first <= Duration::from_millis(110), "{first:?}");
+    assert!(
+        first >= Duration::from_millis(90) && first <= Duration::from_millis(110),
+        "{first:?}"
+    );
     assert_eq!(core.next_deadline(), Some(*at));
     assert!(!core.wants_start(idx));
     assert_eq!(core.wake(now), vec![]);
@@ -188,7 +220,10 @@ fn backoff_delays_start_and_wake_starts_when_due() {
         panic!("expected a wake-up, got {actions:?}");
     };
     let second = at2.duration_since(*at);
-    assert!(second >= Duration::from_millis(180) && second <= Duration::from_millis(220), "{second:?}");
+    assert!(
+        second >= Duration::from_millis(180) && second <= Duration::from_millis(220),
+        "{second:?}"
+    );
     // After a stable run the delay is back to the initial one.
     core.wake(*at2);
     core.started(idx, *at2);

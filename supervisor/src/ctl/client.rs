@@ -11,7 +11,9 @@ use tokio::net::UnixStream;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// No socket at the path.
-    #[error("no podsup is running with runtime dir {dir}: {socket} does not exist (start one with `podsup start TREE`, or pass --runtime-dir / PODSUP_RUNTIME_DIR)")]
+    #[error(
+        "no podsup is running with runtime dir {dir}: {socket} does not exist (start one with `podsup start TREE`, or pass --runtime-dir / PODSUP_RUNTIME_DIR)"
+    )]
     NotRunning {
         /// The runtime dir.
         dir: PathBuf,
@@ -19,13 +21,17 @@ pub enum ClientError {
         socket: PathBuf,
     },
     /// The socket exists, nobody listens.
-    #[error("podsup at {socket} is not answering (connection refused): it has exited and left a stale socket")]
+    #[error(
+        "podsup at {socket} is not answering (connection refused): it has exited and left a stale socket"
+    )]
     Refused {
         /// The socket path.
         socket: PathBuf,
     },
     /// Not allowed by file permissions.
-    #[error("permission denied on {socket}: ctl must run as the user that runs `podsup start`, or as root")]
+    #[error(
+        "permission denied on {socket}: ctl must run as the user that runs `podsup start`, or as root"
+    )]
     Permission {
         /// The socket path.
         socket: PathBuf,

@@ -55,7 +55,14 @@ pub fn status_table(tree: &str, root: &StatusNode) -> String {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     table.set_header([
-        "NAME", "KIND", "STATE", "PID", "GEN", "RESTARTS", "UPTIME", "LAST EXIT",
+        "NAME",
+        "KIND",
+        "STATE",
+        "PID",
+        "GEN",
+        "RESTARTS",
+        "UPTIME",
+        "LAST EXIT",
     ]);
     add_rows(&mut table, root, 0);
     format!("tree {tree}\n{table}")

@@ -77,18 +77,31 @@ async fn connection(mut stream: UnixStream, ctx: CtlCtx) {
         reply(&mut stream, &refusal).await;
         return;
     }
-    let request = match tokio::time::timeout(REQUEST_TIMEOUT, read_frame::<CtlRequest, _>(&mut stream)).await {
-        Ok(Ok(Some(request))) => request,
-        Ok(Ok(None)) => return,
-        Ok(Err(e)) => {
-            reply(&mut stream, &error(CtlErrorKind::BadRequest, format!("malformed ctl request: {e}"))).await;
-            return;
-        }
-        Err(_) => {
-            reply(&mut stream, &error(CtlErrorKind::BadRequest, "no request within 10s")).await;
-            return;
-        }
-    };
+    let request =
+        match tokio::time::timeout(REQUEST_TIMEOUT, read_frame::<CtlRequest, _>(&mut stream)).await
+        {
+            Ok(Ok(Some(request))) => request,
+            Ok(Ok(None)) => return,
+            Ok(Err(e)) => {
+                reply(
+                    &mut stream,
+                    &error(
+                        CtlErrorKind::BadRequest,
+                        format!("malformed ctl request: {e}"),
+                    ),
+                )
+                .await;
+                return;
+            }
+            Err(_) => {
+                reply(
+                    &mut stream,
+                    &error(CtlErrorKind::BadRequest, "no request within 10s"),
+                )
+                .await;
+                return;
+            }
+        };
     tracing::debug!(?request, "ctl request");
     let response = handle(request, &ctx).await;
     reply(&mut stream, &response).await;

@@ -37,7 +37,11 @@ async fn next(stream: &mut UnixStream) -> Result<PodToRoot, HandshakeError> {
 pub async fn run(stream: &mut UnixStream, init: Init) -> Result<(), HandshakeError> {
     match next(stream).await? {
         PodToRoot::Hello(hello) if hello.protocol == PROTOCOL_VERSION => {}
-        PodToRoot::Hello(hello) => return Err(HandshakeError::Version { pod: hello.protocol }),
+        PodToRoot::Hello(hello) => {
+            return Err(HandshakeError::Version {
+                pod: hello.protocol,
+            });
+        }
         other => {
             return Err(HandshakeError::Unexpected {
                 expected: "Hello",

@@ -69,7 +69,10 @@ fn command_for(
     match &args.kind {
         ChildKind::Pod(pod) => {
             let mut command = Command::new(&args.ctx.self_exe);
-            command.arg("pod-worker").envs(&pod.env).stdin(Stdio::null());
+            command
+                .arg("pod-worker")
+                .envs(&pod.env)
+                .stdin(Stdio::null());
             if let Some(cwd) = &pod.cwd {
                 command.current_dir(cwd);
             }
@@ -79,7 +82,10 @@ fn command_for(
         }
         ChildKind::Process(process) => {
             let mut command = Command::new(&process.program);
-            command.args(&process.argv[1..]).envs(&process.env).stdin(Stdio::null());
+            command
+                .args(&process.argv[1..])
+                .envs(&process.env)
+                .stdin(Stdio::null());
             std::os::unix::process::CommandExt::arg0(&mut command, &process.argv[0]);
             if let Some(cwd) = &process.cwd {
                 command.current_dir(cwd);

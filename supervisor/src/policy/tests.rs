@@ -27,24 +27,57 @@ fn restart_matrix() {
 #[test]
 fn strategy_matrix_middle_child_of_four() {
     let p = plan(Strategy::OneForOne, 1, 4);
-    assert_eq!(p, Plan { stop: vec![], start: vec![1] });
+    assert_eq!(
+        p,
+        Plan {
+            stop: vec![],
+            start: vec![1]
+        }
+    );
     let p = plan(Strategy::OneForAll, 1, 4);
-    assert_eq!(p, Plan { stop: vec![3, 2, 0], start: vec![0, 1, 2, 3] });
+    assert_eq!(
+        p,
+        Plan {
+            stop: vec![3, 2, 0],
+            start: vec![0, 1, 2, 3]
+        }
+    );
     let p = plan(Strategy::RestForOne, 1, 4);
-    assert_eq!(p, Plan { stop: vec![3, 2], start: vec![1, 2, 3] });
+    assert_eq!(
+        p,
+        Plan {
+            stop: vec![3, 2],
+            start: vec![1, 2, 3]
+        }
+    );
     let p = plan(Strategy::Dynamic, 1, 4);
-    assert_eq!(p, Plan { stop: vec![], start: vec![1] });
+    assert_eq!(
+        p,
+        Plan {
+            stop: vec![],
+            start: vec![1]
+        }
+    );
 }
 
 #[test]
 fn strategy_edges() {
     assert_eq!(plan(Strategy::RestForOne, 3, 4).stop, Vec::<usize>::new());
     assert_eq!(plan(Strategy::RestForOne, 0, 3).stop, vec![2, 1]);
-    assert_eq!(plan(Strategy::OneForAll, 0, 1), Plan { stop: vec![], start: vec![0] });
+    assert_eq!(
+        plan(Strategy::OneForAll, 0, 1),
+        Plan {
+            stop: vec![],
+            start: vec![0]
+        }
+    );
 }
 
 fn limit(max_restarts: u32, secs: u64) -> Intensity {
-    Intensity { max_restarts, within: Duration::from_secs(secs) }
+    Intensity {
+        max_restarts,
+        within: Duration::from_secs(secs),
+    }
 }
 
 #[test]
@@ -52,7 +85,10 @@ fn intensity_allows_max_then_fails() {
     let t0 = Instant::now();
     let mut log = RestartLog::new(limit(3, 10));
     for i in 0..3 {
-        assert!(log.record(t0 + Duration::from_secs(i)).is_ok(), "restart {i}");
+        assert!(
+            log.record(t0 + Duration::from_secs(i)).is_ok(),
+            "restart {i}"
+        );
     }
     let err = log.record(t0 + Duration::from_secs(3)).unwrap_err();
     assert_eq!(err.restarts, 4);
@@ -92,7 +128,10 @@ fn restart_type_exit_intensity_matrix() {
                         ExitKind::Normal => restart == Restart::Permanent,
                         ExitKind::Shutdown => false,
                     };
-                assert_eq!(carried_out, expected, "{restart:?} {exit:?} exceeded={exceeded}");
+                assert_eq!(
+                    carried_out, expected,
+                    "{restart:?} {exit:?} exceeded={exceeded}"
+                );
             }
         }
     }

@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use podsup_config::{ChildKind, StartMode};
-use podsup_wire::ctl::LastExit;
 use podsup_wire::NodeState;
+use podsup_wire::ctl::LastExit;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, SpawnErr};
 
@@ -15,24 +15,62 @@ use crate::ctx::DaemonEvent;
 use crate::link::{Ended, Link, LinkArgs};
 use crate::policy::ExitKind;
 
-/// Starts every child in order; on the first failure stops the started ones in reverse and
-/// fails, naming the child (OTP: a supervisor whose children cannot start does not start).
+/// Starts every child — in order, each waiting for the previous one to be ready, or all at
+/// once for `start = "parallel"` — and on any failure stops the started ones in reverse
+/// and fails, naming the child (OTP: a supervisor whose children cannot start does not
+/// start).
 pub async fn start_all(
     myself: &ActorRef<SupMsg>,
     state: &mut SupState,
     mode: StartMode,
 ) -> Result<(), String> {
-    match mode {
-        StartMode::Ordered | StartMode::Parallel => {}
-    }
-    for idx in 0..state.specs.len() {
-        if let Err(reason) = start_one(myself, state, idx).await {
+    let failure = match mode {
+        StartMode::Ordered => start_ordered(myself, state).await,
+        StartMode::Parallel => start_parallel(myself, state).await,
+    };
+    match failure {
+        None => Ok(()),
+        Some((idx, reason)) => {
             stop_all(state).await;
             let name = &state.specs[idx].name;
-            return Err(format!("{name} failed to start: {reason}"));
+            Err(format!("{name} failed to start: {reason}"))
         }
     }
-    Ok(())
+}
+
+async fn start_ordered(myself: &ActorRef<SupMsg>, state: &mut SupState) -> Option<(usize, String)> {
+    for idx in 0..state.specs.len() {
+        if let Err(reason) = start_one(myself, state, idx).await {
+            return Some((idx, reason));
+        }
+    }
+    None
+}
+
+async fn start_parallel(
+    myself: &ActorRef<SupMsg>,
+    state: &mut SupState,
+) -> Option<(usize, String)> {
+    let mut set = tokio::task::JoinSet::new();
+    for idx in 0..state.specs.len() {
+        let spawn = spawn_child(myself, state, idx);
+        set.spawn(async move { (idx, spawn.await) });
+    }
+    let mut results: Vec<Option<Result<Handle, String>>> = vec![None; state.specs.len()];
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok((idx, result)) => results[idx] = Some(result),
+            Err(e) => tracing::error!(supervisor = %state.name, %e, "start task failed"),
+        }
+    }
+    let mut failure = None;
+    for (idx, result) in results.into_iter().enumerate() {
+        let result = result.unwrap_or_else(|| Err("start task failed".into()));
+        if let Err(reason) = finish_start(state, idx, result) {
+            failure.get_or_insert((idx, reason));
+        }
+    }
+    failure
 }
 
 /// A child reported its exit.
@@ -193,6 +231,17 @@ async fn start_one(
     state: &mut SupState,
     idx: usize,
 ) -> Result<(), String> {
+    let spawned = spawn_child(myself, state, idx).await;
+    finish_start(state, idx, spawned)
+}
+
+/// Marks child `idx` as starting and returns the future that spawns its actor (which
+/// returns once the child is ready); owns everything it needs, so starts can run at once.
+fn spawn_child(
+    myself: &ActorRef<SupMsg>,
+    state: &SupState,
+    idx: usize,
+) -> impl std::future::Future<Output = Result<Handle, String>> + Send + 'static {
     let spec = state.specs[idx].clone();
     let name = spec.name.to_string();
     let generation = state.core.children[idx].generation + 1;
@@ -201,35 +250,51 @@ async fn start_one(
         n.pid = None;
         n.generation = generation;
     });
-    let cell = myself.get_cell();
-    let spawned = match spec.kind {
-        ChildKind::Supervisor(sup) => {
-            let args = SupArgs {
-                name: name.clone(),
-                generation,
-                spec: sup,
-                parent: Some(myself.clone()),
-                ctx: state.ctx.clone(),
-            };
-            Actor::spawn_linked(None, Supervisor, args, cell)
-                .await
-                .map(|(r, _)| Handle::Sup(r))
-        }
-        kind @ (ChildKind::Pod(_) | ChildKind::Process(_)) => {
-            let args = LinkArgs {
-                name: name.clone(),
-                generation,
-                kind,
-                start_timeout: spec.start_timeout,
-                shutdown: spec.shutdown,
-                supervisor: myself.clone(),
-                ctx: state.ctx.clone(),
-            };
-            Actor::spawn_linked(None, Link, args, cell)
-                .await
-                .map(|(r, _)| Handle::Link(r))
-        }
-    };
+    let myself = myself.clone();
+    let ctx = state.ctx.clone();
+    async move {
+        let cell = myself.get_cell();
+        let spawned = match spec.kind {
+            ChildKind::Supervisor(sup) => {
+                let args = SupArgs {
+                    name,
+                    generation,
+                    spec: sup,
+                    parent: Some(myself),
+                    ctx,
+                };
+                Actor::spawn_linked(None, Supervisor, args, cell)
+                    .await
+                    .map(|(r, _)| Handle::Sup(r))
+            }
+            kind @ (ChildKind::Pod(_) | ChildKind::Process(_)) => {
+                let args = LinkArgs {
+                    name,
+                    generation,
+                    kind,
+                    start_timeout: spec.start_timeout,
+                    shutdown: spec.shutdown,
+                    supervisor: myself,
+                    ctx,
+                };
+                Actor::spawn_linked(None, Link, args, cell)
+                    .await
+                    .map(|(r, _)| Handle::Link(r))
+            }
+        };
+        spawned.map_err(|e| match e {
+            SpawnErr::StartupFailed(inner) => inner.to_string(),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// Records the outcome of a start in the core and the registry.
+fn finish_start(
+    state: &mut SupState,
+    idx: usize,
+    spawned: Result<Handle, String>,
+) -> Result<(), String> {
     match spawned {
         Ok(handle) => {
             state.handles[idx] = Some(handle);
@@ -237,12 +302,9 @@ async fn start_one(
             publish(state, idx);
             Ok(())
         }
-        Err(e) => {
-            let reason = match e {
-                SpawnErr::StartupFailed(inner) => inner.to_string(),
-                other => other.to_string(),
-            };
-            state.ctx.registry.update(&name, |n| {
+        Err(reason) => {
+            let name = &state.core.children[idx].name;
+            state.ctx.registry.update(name, |n| {
                 n.pid = None;
                 n.last_exit = Some(LastExit {
                     status: None,
