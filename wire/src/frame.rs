@@ -305,3 +305,38 @@ where
     writer.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One large frame does not pin its buffer for the life of the connection.
+    #[test]
+    fn decoder_releases_the_buffer_of_a_large_frame() {
+        let big = encode_frame(&"x".repeat(MAX_FRAME_LEN / 2)).expect("fits");
+        let small = encode_frame(&7u32).expect("fits");
+        let mut decoder = FrameDecoder::new();
+        decoder.push(&big);
+        assert!(decoder.next::<String>().expect("decodes").is_some());
+        decoder.push(&small);
+        assert!(decoder.buf.capacity() <= RETAINED_CAPACITY);
+        assert_eq!(decoder.next::<u32>().expect("decodes"), Some(7));
+    }
+
+    /// Decoded frames are dropped from the front once, when more bytes arrive.
+    #[test]
+    fn decoder_compacts_on_push() {
+        let frames = [encode_frame(&1u8), encode_frame(&2u8), encode_frame(&3u8)]
+            .map(|frame| frame.expect("fits"))
+            .concat();
+        let mut decoder = FrameDecoder::new();
+        decoder.push(&frames[..7]);
+        assert_eq!(decoder.next::<u8>().expect("decodes"), Some(1));
+        assert_eq!(decoder.start, 5);
+        decoder.push(&frames[7..]);
+        assert_eq!((decoder.start, decoder.buf.len()), (0, 10));
+        assert_eq!(decoder.next::<u8>().expect("decodes"), Some(2));
+        assert_eq!(decoder.next::<u8>().expect("decodes"), Some(3));
+        assert_eq!(decoder.pending(), 0);
+    }
+}

@@ -7,6 +7,9 @@
 //! bincode is not self-describing, so the types here never use `untagged`, `flatten`,
 //! `skip_serializing_if` or dynamic JSON values; JSON travels as `String`. Enum variants are
 //! only ever appended, so older peers keep decoding what they knew.
+//!
+//! The `proptest` cargo feature adds the `arb` module: proptest strategies for every type
+//! here, for property tests in any crate that speaks the protocol.
 
 #[cfg(feature = "proptest")]
 pub mod arb;
