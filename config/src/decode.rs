@@ -68,14 +68,11 @@ fn tree_name(ctx: &mut Ctx<'_>, top: &Table<'_, '_>) -> String {
         return String::new();
     };
     if let Err(reason) = Name::parse(text) {
-        let value_text = text.to_owned();
-        ctx.report(
-            value.span(),
-            Problem::BadName {
-                value: value_text,
-                reason,
-            },
-        );
+        let problem = Problem::BadName {
+            value: text.to_owned(),
+            reason,
+        };
+        ctx.report(value.span(), problem);
     }
     text.to_owned()
 }

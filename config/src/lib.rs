@@ -10,6 +10,8 @@
 //! Loading checks the file system as it is when loading: `cwd` directories must exist and
 //! programs must be executable, so a tree that loads can be started.
 
+#![warn(missing_docs)]
+
 use std::path::Path;
 
 mod decode;

@@ -65,7 +65,9 @@ fn unknown_key_lists_the_expected_ones() {
          reset_after)"
     );
     assert_eq!(
-        problem(&child("name = \"s\"\nkind = \"supervisor\"\nstart_timeout = \"1s\"\n")),
+        problem(&child(
+            "name = \"s\"\nkind = \"supervisor\"\nstart_timeout = \"1s\"\n"
+        )),
         "6:1: unknown key \"start_timeout\" for a supervisor (expected one of: name, kind, \
          restart, shutdown, strategy, max_restarts, within, start, backoff, child)"
     );
@@ -78,7 +80,9 @@ fn wrong_type() {
         "2:10: wrong type for within: found an integer (expected a duration like \"10s\")"
     );
     assert_eq!(
-        problem(&child("name = \"p\"\nkind = \"process\"\nargv = [\"sh\", 1]\n")),
+        problem(&child(
+            "name = \"p\"\nkind = \"process\"\nargv = [\"sh\", 1]\n"
+        )),
         "6:15: wrong type for argv[1]: found an integer (expected a string)"
     );
     assert_eq!(
@@ -115,7 +119,9 @@ fn missing_required_keys() {
          strings, like argv = [\"sleep\", \"60\"])"
     );
     assert_eq!(
-        problem(&child("name = \"p\"\nkind = \"pod\"\nengine = \"command\"\n")),
+        problem(&child(
+            "name = \"p\"\nkind = \"pod\"\nengine = \"command\"\n"
+        )),
         "3:1: missing required key \"command\" for a pod (expected a table like command = { \
          argv = [\"tr\", \"a-z\", \"A-Z\"] } when engine = \"command\")"
     );
@@ -136,7 +142,9 @@ fn invalid_enum_values_list_the_valid_ones() {
          rest_for_one)"
     );
     assert_eq!(
-        problem(&child("name = \"p\"\nkind = \"pod\"\nrestart = \"always\"\n")),
+        problem(&child(
+            "name = \"p\"\nkind = \"pod\"\nrestart = \"always\"\n"
+        )),
         "6:11: invalid restart \"always\" (expected one of: permanent, transient, temporary)"
     );
     assert_eq!(
@@ -207,14 +215,18 @@ fn bad_durations() {
     );
     assert_eq!(
         within("5parsecs"),
-        format!("2:10: invalid duration \"5parsecs\" for within: unknown unit \"parsecs\" {expected}")
+        format!(
+            "2:10: invalid duration \"5parsecs\" for within: unknown unit \"parsecs\" {expected}"
+        )
     );
     assert_eq!(
         within("0s"),
         "2:10: within must be longer than zero (expected a duration like \"10s\")"
     );
     assert_eq!(
-        problem(&child("name = \"p\"\nkind = \"pod\"\nstart_timeout = \"0ms\"\n")),
+        problem(&child(
+            "name = \"p\"\nkind = \"pod\"\nstart_timeout = \"0ms\"\n"
+        )),
         "6:17: start_timeout must be longer than zero (expected a duration like \"10s\")"
     );
     assert_eq!(
@@ -232,14 +244,21 @@ fn bad_names() {
          characters of A-Z a-z 0-9 _ . -, starting with a letter or digit)"
     );
     assert!(problem("name = \"a/b\"\n").starts_with("1:8: invalid name \"a/b\": character '/'"));
-    assert!(problem(&child(&format!("name = \"{}\"\nkind = \"pod\"\n", "x".repeat(65))))
-        .starts_with("4:8: invalid name \"xxxx"));
+    assert!(
+        problem(&child(&format!(
+            "name = \"{}\"\nkind = \"pod\"\n",
+            "x".repeat(65)
+        )))
+        .starts_with("4:8: invalid name \"xxxx")
+    );
 }
 
 #[test]
 fn missing_or_unusable_executables() {
     assert_eq!(
-        problem(&child("name = \"p\"\nkind = \"process\"\nargv = [\"nosuchprog\"]\n")),
+        problem(&child(
+            "name = \"p\"\nkind = \"process\"\nargv = [\"nosuchprog\"]\n"
+        )),
         "6:9: argv[0] \"nosuchprog\" not found in PATH (expected a program in one of the PATH \
          directories, or a path containing '/')"
     );
@@ -256,8 +275,10 @@ fn missing_or_unusable_executables() {
         )
     );
     assert!(
-        problem(&child("name = \"p\"\nkind = \"process\"\nargv = [\"./nope\"]\n"))
-            .starts_with("6:9: argv[0] \"./nope\" not found: ")
+        problem(&child(
+            "name = \"p\"\nkind = \"process\"\nargv = [\"./nope\"]\n"
+        ))
+        .starts_with("6:9: argv[0] \"./nope\" not found: ")
     );
     assert!(
         problem(&child(
@@ -318,7 +339,9 @@ fn cwd_must_be_an_existing_directory() {
         )
     );
     assert_eq!(
-        problem(&child("name = \"p\"\nkind = \"pod\"\ncwd = \"errors.rs\"\n")),
+        problem(&child(
+            "name = \"p\"\nkind = \"pod\"\ncwd = \"errors.rs\"\n"
+        )),
         format!(
             "6:7: cwd \"errors.rs\" is not a directory: {} (expected an existing directory)",
             dir.join("errors.rs").display()
@@ -328,7 +351,11 @@ fn cwd_must_be_an_existing_directory() {
 
 #[test]
 fn env_names_and_values() {
-    let env = |body: &str| problem(&child(&format!("name = \"p\"\nkind = \"pod\"\nenv = {{ {body} }}\n")));
+    let env = |body: &str| {
+        problem(&child(&format!(
+            "name = \"p\"\nkind = \"pod\"\nenv = {{ {body} }}\n"
+        )))
+    };
     let expected = "(expected a non-empty name without '=' or NUL)";
     assert_eq!(
         env("\"A=B\" = \"1\""),
@@ -340,7 +367,9 @@ fn env_names_and_values() {
     );
     assert_eq!(
         env("\"A\\u0000\" = \"1\""),
-        format!("6:9: invalid environment variable name \"A\\0\": it contains a NUL character {expected}")
+        format!(
+            "6:9: invalid environment variable name \"A\\0\": it contains a NUL character {expected}"
+        )
     );
     assert_eq!(
         env("A = \"x\\u0000\""),
@@ -366,7 +395,9 @@ fn integers_out_of_range() {
         "2:16: max_restarts = -1 is out of range (expected an integer from 0 to 4294967295)"
     );
     assert_eq!(
-        problem(&child("name = \"p\"\nkind = \"pod\"\necho = { chunk_chars = 0 }\n")),
+        problem(&child(
+            "name = \"p\"\nkind = \"pod\"\necho = { chunk_chars = 0 }\n"
+        )),
         "6:24: echo.chunk_chars = 0 is out of range (expected an integer from 1 to 4294967295)"
     );
 }
@@ -381,7 +412,11 @@ fn every_problem_is_reported_in_file_order() {
         .iter()
         .map(|p| p.split(": ").next().unwrap_or_default())
         .collect();
-    assert_eq!(positions, ["2:12", "3:10", "8:1", "11:8", "13:8"], "{all:#?}");
+    assert_eq!(
+        positions,
+        ["2:12", "3:10", "8:1", "11:8", "13:8"],
+        "{all:#?}"
+    );
 }
 
 #[test]
@@ -392,7 +427,10 @@ fn unreadable_files_name_the_file() {
     assert!(matches!(err.kind(), ConfigErrorKind::Read { .. }));
     let message = err.to_string();
     assert!(
-        message.starts_with(&format!("{}: error: cannot read the tree file: ", path.display())),
+        message.starts_with(&format!(
+            "{}: error: cannot read the tree file: ",
+            path.display()
+        )),
         "{message}"
     );
 }
@@ -412,9 +450,11 @@ fn diagnostics_carry_the_typed_problem() {
 #[test]
 fn columns_count_characters_not_bytes() {
     assert_eq!(
-        problem(&child("name = \"p\"\nkind = \"pod\"\nenv = { \"ééé\" = 1 }\n"))
-            .split(": ")
-            .next(),
+        problem(&child(
+            "name = \"p\"\nkind = \"pod\"\nenv = { \"ééé\" = 1 }\n"
+        ))
+        .split(": ")
+        .next(),
         Some("6:17")
     );
 }

@@ -57,7 +57,10 @@ fn the_example_tree_loads_as_documented() {
     assert_eq!(sup.strategy, Strategy::RestForOne);
     assert_eq!(sup.intensity.max_restarts, 3);
     assert_eq!(workers.shutdown, Shutdown::Timeout(Duration::from_secs(60)));
-    assert_eq!(tree.find("fetcher").expect("fetcher").restart, Restart::Transient);
+    assert_eq!(
+        tree.find("fetcher").expect("fetcher").restart,
+        Restart::Transient
+    );
 
     let upper = tree.find("upper").expect("upper");
     let ChildKind::Pod(pod) = &upper.kind else {
@@ -112,7 +115,11 @@ fn every_bad_example_fails_as_its_header_says() {
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable");
         let expected = expectations(&text);
-        assert!(!expected.is_empty(), "{} has no # expect: line", file.display());
+        assert!(
+            !expected.is_empty(),
+            "{} has no # expect: line",
+            file.display()
+        );
         let err = load(&file).expect_err(&format!("{} must fail", file.display()));
         let got = err.diagnostics();
         assert_eq!(got.len(), expected.len(), "{}:\n{err}", file.display());
@@ -132,7 +139,12 @@ fn every_bad_example_fails_as_its_header_says() {
             );
         }
         let first_line = err.to_string();
-        let prefix = format!("{}:{}:{}: error: ", file.display(), expected[0].0, expected[0].1);
+        let prefix = format!(
+            "{}:{}:{}: error: ",
+            file.display(),
+            expected[0].0,
+            expected[0].1
+        );
         assert!(first_line.starts_with(&prefix), "{first_line}");
     }
 }

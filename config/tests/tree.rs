@@ -67,13 +67,25 @@ fn a_supervisor_start_timeout_covers_its_children() {
     let ordered = tree(&format!(
         "name = \"t\"\n[[child]]\nname = \"s\"\nkind = \"supervisor\"\n{children}"
     ));
-    assert_eq!(ordered.find("s").map(|s| s.start_timeout), Some(Duration::from_secs(5)));
+    assert_eq!(
+        ordered.find("s").map(|s| s.start_timeout),
+        Some(Duration::from_secs(5))
+    );
     let parallel = tree(&format!(
         "name = \"t\"\n[[child]]\nname = \"s\"\nkind = \"supervisor\"\nstart = \"parallel\"\n{children}"
     ));
-    assert_eq!(parallel.find("s").map(|s| s.start_timeout), Some(Duration::from_secs(3)));
-    let s = parallel.find("s").and_then(|s| s.as_supervisor()).expect("supervisor");
-    assert_eq!((s.strategy, s.start), (Strategy::OneForOne, StartMode::Parallel));
+    assert_eq!(
+        parallel.find("s").map(|s| s.start_timeout),
+        Some(Duration::from_secs(3))
+    );
+    let s = parallel
+        .find("s")
+        .and_then(|s| s.as_supervisor())
+        .expect("supervisor");
+    assert_eq!(
+        (s.strategy, s.start),
+        (Strategy::OneForOne, StartMode::Parallel)
+    );
 }
 
 #[test]
@@ -122,7 +134,10 @@ fn walk_is_pre_order_and_find_searches_every_depth() {
         .walk()
         .map(|(child, depth)| format!("{depth}:{}", child.name))
         .collect();
-    assert_eq!(names, ["1:greeter", "1:workers", "2:fetcher", "2:upper", "1:ticker"]);
+    assert_eq!(
+        names,
+        ["1:greeter", "1:workers", "2:fetcher", "2:upper", "1:ticker"]
+    );
     assert!(t.find("upper").is_some());
     assert!(t.find("root").is_none());
     assert!(t.find("nobody").is_none());
@@ -147,8 +162,35 @@ fn display_draws_the_tree() {
     );
     assert!(lines[3].starts_with("├── workers: supervisor rest_for_one, intensity 3 in 5s"));
     assert!(lines[4].starts_with("│   ├── fetcher: pod, engine echo"));
-    assert!(lines[5].starts_with("│   └── upper: pod, engine command [\""), "{shown}");
+    assert!(
+        lines[5].starts_with("│   └── upper: pod, engine command [\""),
+        "{shown}"
+    );
     assert!(lines[5].contains("env LC_ALL"), "{shown}");
-    assert!(lines[6].starts_with("└── ticker: process [\"sh\", \"-c\", \"while sleep 1; do :; done\"]"));
+    assert!(
+        lines[6].starts_with("└── ticker: process [\"sh\", \"-c\", \"while sleep 1; do :; done\"]")
+    );
     assert!(lines[6].ends_with("restart permanent, shutdown brutal_kill, start_timeout 10s"));
+}
+
+#[test]
+fn children_may_be_inline_and_settings_may_be_sub_tables() {
+    let t = tree(
+        "name = \"t\"\nchild = [{ name = \"a\", kind = \"pod\" }, { name = \"b\", kind = \"pod\" }]\n",
+    );
+    let names: Vec<&str> = t.walk().map(|(c, _)| c.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    let t = tree(
+        "name = \"t\"\n[[child]]\nname = \"a\"\nkind = \"pod\"\n[child.echo]\nchunk_chars = 3\n",
+    );
+    let ChildKind::Pod(pod) = &t.find("a").expect("a").kind else {
+        panic!("pod")
+    };
+    assert_eq!(
+        pod.engine,
+        EngineSpec::Echo {
+            chunk_chars: 3,
+            delay_ms: 0
+        }
+    );
 }
