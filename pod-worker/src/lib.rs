@@ -2,11 +2,14 @@
 //! fd 3, it performs the handshake and then serves methods until it is told to shut down,
 //! its socket closes, or it receives SIGTERM.
 
-mod link;
+pub mod controller;
+pub mod engine;
+mod pod;
+pub mod session_log;
 
 use std::process::ExitCode;
 
-pub use link::PodError;
+pub use pod::PodError;
 
 /// The fd the root places the pod's socketpair end on.
 pub const POD_FD: i32 = 3;
@@ -23,10 +26,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(link::run()) {
+    match rt.block_on(pod::run()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(PodError::NoSocket(e)) => {
-            eprintln!("pod-worker: no socket on fd {POD_FD} ({e}); pods are started by `podsup start`, not by hand");
+            eprintln!(
+                "pod-worker: no socket on fd {POD_FD} ({e}); pods are started by `podsup start`, not by hand"
+            );
             ExitCode::from(2)
         }
         Err(e) => {

@@ -52,6 +52,9 @@ enum Command {
     /// Run as a pod (started by the root with its socket on fd 3; not for people).
     #[command(hide = true)]
     PodWorker,
+    /// Run as the root's guard (started by the root; not for people).
+    #[command(hide = true)]
+    Guard,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +89,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::PodWorker => podsup_pod_worker::main(),
+        Command::Guard => crate::guard::main(),
         Command::Check { tree } => check(&tree),
         Command::Start {
             tree,

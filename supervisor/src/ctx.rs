@@ -32,6 +32,8 @@ pub struct RootCtx {
     pub runtime_dir: PathBuf,
     /// The executable to run as `podsup pod-worker`.
     pub self_exe: PathBuf,
+    /// Kills the children's process groups if the root dies.
+    pub guard: crate::guard::Guard,
     /// Reports to the daemon's main loop.
     pub daemon: mpsc::UnboundedSender<DaemonEvent>,
 }

@@ -141,24 +141,31 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
 
     let (daemon_tx, mut daemon_rx) = mpsc::unbounded_channel();
     watch_signals(daemon_tx.clone())?;
-    let registry = Arc::new(Registry::new(&tree.name, ROOT));
+    let intent =
+        crate::intent::Intent::load(&state_dir).map_err(|e| RunError::Setup(e.to_string()))?;
+    let registry = Arc::new(Registry::new(&tree.name, ROOT, intent));
     let mut root_node = Node::new(NodeKind::Supervisor, None, None);
     root_node.state = NodeState::Starting;
     registry.declare(ROOT, root_node);
+    let self_exe = std::env::current_exe()
+        .map_err(|e| RunError::Setup(format!("cannot find own executable: {e}")))?;
+    let guard = crate::guard::Guard::start(&self_exe)
+        .map_err(|e| RunError::Setup(format!("cannot start the guard process: {e}")))?;
     let ctx = Arc::new(RootCtx {
+        guard,
         spawner: Spawner::start()
             .map_err(|e| RunError::Setup(format!("cannot start spawner thread: {e}")))?,
         registry: registry.clone(),
         state_dir,
         runtime_dir: runtime_dir.clone(),
-        self_exe: std::env::current_exe()
-            .map_err(|e| RunError::Setup(format!("cannot find own executable: {e}")))?,
+        self_exe,
         daemon: daemon_tx.clone(),
     });
     let ctl = CtlCtx {
         registry: registry.clone(),
         daemon: daemon_tx.clone(),
         uid: nix::unistd::geteuid().as_raw(),
+        state_dir: ctx.state_dir.clone(),
     };
     tokio::spawn(server::serve(listener, ctl));
 

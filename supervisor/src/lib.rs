@@ -11,6 +11,8 @@ pub mod core;
 pub mod ctl;
 pub mod ctx;
 pub mod daemon;
+pub mod guard;
+pub mod intent;
 pub mod link;
 pub mod paths;
 pub mod policy;

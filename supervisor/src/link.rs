@@ -10,13 +10,14 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use podsup_config::{ChildKind, Shutdown};
 use podsup_wire::ctl::LastExit;
-use podsup_wire::{ExitStatus, Method, PodEvent, PodToRoot, RootToPod};
+use podsup_wire::{Event, ExitStatus, Method, PodEvent, PodToRoot, RootToPod};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::mpsc;
 
 use crate::ctx::RootCtx;
 use crate::policy::ExitKind;
 use crate::reap;
+use crate::registry::Feed;
 use crate::sup::SupMsg;
 
 /// How long a pod may keep running after closing its socket before it is killed.
@@ -179,7 +180,19 @@ fn frame_from_pod(state: &mut LinkState, frame: PodToRoot) {
             tracing::debug!(pod = %state.args.name, ?event, "pod event");
         }
         PodToRoot::Event(event) => {
-            tracing::trace!(pod = %state.args.name, ?event, "event");
+            if let Event::Status { status } | Event::Snapshot { status, .. } = &event {
+                let status = *status;
+                state
+                    .args
+                    .ctx
+                    .registry
+                    .update(&state.args.name, |n| n.pod_status = Some(status));
+            }
+            let feed = Feed::Event {
+                generation: state.args.generation,
+                event,
+            };
+            state.args.ctx.registry.publish(&state.args.name, feed);
         }
         PodToRoot::Request { id, request } => {
             tracing::debug!(pod = %state.args.name, id, ?request, "orchestration request");
@@ -252,6 +265,22 @@ fn kill_deadline(state: &mut LinkState) {
 
 fn exited(myself: &ActorRef<LinkMsg>, state: &mut LinkState, status: Result<ExitStatus, String>) {
     let phase = std::mem::replace(&mut state.phase, Phase::Gone);
+    let registry = &state.args.ctx.registry;
+    let me = myself.get_id();
+    registry.update(&state.args.name, |n| {
+        if n.link.as_ref().is_some_and(|l| l.get_id() == me) {
+            n.link = None;
+        }
+    });
+    let reason = match &status {
+        Ok(s) => describe(*s),
+        Err(e) => e.clone(),
+    };
+    let feed = Feed::Exited {
+        generation: state.args.generation,
+        reason,
+    };
+    registry.publish(&state.args.name, feed);
     let is_pod = matches!(state.args.kind, ChildKind::Pod(_));
     match phase {
         Phase::Stopping { reply, killed } => {
@@ -273,7 +302,7 @@ fn exited(myself: &ActorRef<LinkMsg>, state: &mut LinkState, status: Result<Exit
         }
         Phase::Up { broken } => {
             let ended = classify(is_pod, state.orderly, status, broken);
-            tracing::info!(pod = %state.args.name, generation = state.args.generation, reason = %ended.last.reason, "exited");
+            tracing::info!(child = %state.args.name, generation = state.args.generation, reason = %ended.last.reason, "exited");
             let msg = SupMsg::ChildExited {
                 name: state.args.name.clone(),
                 generation: state.args.generation,

@@ -10,10 +10,40 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use podsup_wire::ctl::LastExit;
-use podsup_wire::{NodeKind, NodeState, StatusNode};
+use podsup_wire::{Event, NodeKind, NodeState, StatusNode};
 use ractor::ActorRef;
+use tokio::sync::broadcast;
 
+use crate::intent::{Intent, IntentError};
+use crate::link::LinkMsg;
 use crate::sup::SupMsg;
+
+/// Events a pod's feed can hold before its slowest subscriber is dropped.
+pub const FEED_CAPACITY: usize = 4096;
+
+/// What subscribers of a pod (attached ctl clients) receive, across its generations.
+#[derive(Debug, Clone)]
+pub enum Feed {
+    /// An event from the pod.
+    Event {
+        /// Generation that sent it.
+        generation: u64,
+        /// The event.
+        event: Event,
+    },
+    /// A generation became ready.
+    Started {
+        /// The new generation.
+        generation: u64,
+    },
+    /// A generation ended.
+    Exited {
+        /// The generation that ended.
+        generation: u64,
+        /// How, in words.
+        reason: String,
+    },
+}
 
 /// What the registry knows of one node.
 #[derive(Debug, Clone)]
@@ -38,6 +68,12 @@ pub struct Node {
     pub last_exit: Option<LastExit>,
     /// The supervisor actor that decides about this node (`None` for the root).
     pub owner: Option<ActorRef<SupMsg>>,
+    /// The running generation's link (pods and processes).
+    pub link: Option<ActorRef<LinkMsg>>,
+    /// The pod controller's last reported status (pods only).
+    pub pod_status: Option<podsup_wire::PodStatus>,
+    /// Subscribers' feed (pods only); lives as long as the name.
+    pub feed: Option<broadcast::Sender<Feed>>,
 }
 
 impl Node {
@@ -54,6 +90,9 @@ impl Node {
             since: None,
             last_exit: None,
             owner,
+            link: None,
+            pod_status: None,
+            feed: (kind == NodeKind::Pod).then(|| broadcast::channel(FEED_CAPACITY).0),
         }
     }
 }
@@ -69,16 +108,35 @@ pub struct Registry {
     tree: String,
     root: String,
     inner: Mutex<Inner>,
+    intent: Mutex<Intent>,
 }
 
 impl Registry {
-    /// An empty registry for the tree `tree` whose root supervisor is called `root`.
-    pub fn new(tree: &str, root: &str) -> Self {
+    /// An empty registry for the tree `tree` whose root supervisor is called `root`, with
+    /// the operator's durable intent.
+    pub fn new(tree: &str, root: &str, intent: Intent) -> Self {
         Self {
             tree: tree.to_owned(),
             root: root.to_owned(),
             inner: Mutex::default(),
+            intent: Mutex::new(intent),
         }
+    }
+
+    /// Whether the operator stopped `name` (and it must stay down until started).
+    pub fn held(&self, name: &str) -> bool {
+        self.intent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .is_stopped(name)
+    }
+
+    /// Records (durably) that the operator stopped or started `name`.
+    pub fn set_held(&self, name: &str, held: bool) -> Result<(), IntentError> {
+        self.intent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .set_stopped(name, held)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -125,6 +183,17 @@ impl Registry {
         match self.lock().nodes.get(name) {
             None => Err(OwnerError::NotFound),
             Some(node) => node.owner.clone().ok_or(OwnerError::Root),
+        }
+    }
+
+    /// Publishes to `name`'s feed; nobody listening is fine.
+    pub fn publish(&self, name: &str, feed: Feed) {
+        let sender = self.lock().nodes.get(name).and_then(|n| n.feed.clone());
+        if let Some(sender) = sender {
+            // An error only means no subscriber right now.
+            if sender.send(feed).is_err() {
+                tracing::trace!(pod = name, "no subscribers");
+            }
         }
     }
 

@@ -126,6 +126,8 @@ impl Actor for Supervisor {
                 core.children[idx].generation = prev.generation;
                 core.children[idx].restarts = prev.restarts;
             }
+            // The operator's stop outlives this supervisor instance and the root.
+            core.children[idx].held = args.ctx.registry.held(&name);
             let node = Node::new(
                 node_kind(&child.kind),
                 Some(args.name.clone()),

@@ -271,3 +271,143 @@ impl Drop for Root {
         }
     }
 }
+
+/// Runs `cmd` to completion, capturing stdout and stderr; kills it and panics if it takes
+/// longer than `timeout` (a command that should fail at once must not hang a test).
+pub fn output_within(cmd: &mut Command, timeout: Duration) -> Output {
+    use std::io::Read;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn command");
+    // Drain both pipes on threads so a chatty child cannot block on a full pipe.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut pipe) = pipe {
+                if let Err(e) = pipe.read_to_end(&mut buf) {
+                    eprintln!("cannot read child output: {e}");
+                }
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let mut status = None;
+    wait_until(timeout, || {
+        status = child.try_wait().expect("try_wait");
+        status.is_some()
+    });
+    let Some(status) = status else {
+        signal(child.id(), libc::SIGKILL);
+        let status = child.wait().expect("reap killed command");
+        let stderr = String::from_utf8_lossy(&stderr.join().expect("stderr reader")).into_owned();
+        panic!("{cmd:?} still running after {timeout:?} ({status}); stderr:\n{stderr}");
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+/// stdout and stderr of `out` as one string, for messages and `contains` checks.
+pub fn output_text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+impl Root {
+    /// Waits until node `name` is in `state` (`"running"`, `"stopped"`, …); returns the node.
+    pub fn wait_state(&self, name: &str, state: &str) -> Value {
+        let mut last = Value::Null;
+        let ok = wait_until(WAIT, || {
+            last = self.node(name);
+            last["state"] == state
+        });
+        assert!(
+            ok,
+            "{name} never became {state}: {last:#}\nlog:\n{}",
+            self.log()
+        );
+        last
+    }
+}
+
+/// Waits until the status node `name` satisfies `pred` and returns that node; panics,
+/// naming `what` and showing the node and the root's log, if it does not within [`WAIT`].
+pub fn wait_node(
+    root: &Root,
+    name: &str,
+    what: &str,
+    mut pred: impl FnMut(&Value) -> bool,
+) -> Value {
+    let mut last = Value::Null;
+    let ok = wait_until(WAIT, || {
+        last = root.node(name);
+        pred(&last)
+    });
+    assert!(
+        ok,
+        "{name}: {what} did not happen: {last:#}\nlog:\n{}",
+        root.log()
+    );
+    last
+}
+
+impl Root {
+    /// Runs `podsup start` again on the same tree file, runtime dir and state dir, as
+    /// systemd restarting the service would, once the previous one has exited (or been
+    /// killed and reaped by [`Root::wait_exit`]); waits until the new root answers.
+    pub fn start_again(&mut self) {
+        assert!(
+            self.exit.is_some(),
+            "start_again: the previous podsup start has not exited"
+        );
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("podsup.log"))
+            .expect("log file");
+        let child = Command::new(podsup_bin())
+            .arg("start")
+            .arg(self.dir.path().join("tree.toml"))
+            .arg("--runtime-dir")
+            .arg(self.runtime_dir())
+            .arg("--state-dir")
+            .arg(self.dir.path().join("state"))
+            .env("PODSUP_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn podsup start again");
+        let pid = child.id();
+        self.child = Some(child);
+        self.exit = None;
+        let up = wait_until(WAIT, || {
+            self.try_status()
+                .is_some_and(|s| s["root"]["pid"] == pid && s["root"]["state"] == "running")
+        });
+        assert!(
+            up,
+            "podsup start (again) did not come up; log:\n{}",
+            self.log()
+        );
+    }
+}

@@ -43,6 +43,8 @@ pub enum RunResult {
     LimitReached,
     /// Rolled back (cancelled or failed).
     RolledBack,
+    /// Cancelled by `Cancel` (or `Shutdown`); what was committed stays committed.
+    Cancelled,
 }
 
 /// Error codes a pod reports with [`Event::Error`].

@@ -110,6 +110,25 @@ pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
     Ok(out.frame)
 }
 
+/// Encodes `msg` as a frame body alone, without the length prefix, for stores that frame
+/// bodies their own way (the pod's session log). [`decode_body`] reads it back.
+///
+/// Like [`encode_frame`], a body over [`MAX_FRAME_LEN`] is refused with
+/// [`FrameError::Oversize`] and never held in memory whole.
+pub fn encode_body<T: Serialize>(msg: &T) -> Result<Vec<u8>, FrameError> {
+    let mut out = FrameWriter {
+        frame: Vec::new(),
+        body_len: 0,
+    };
+    bincode::serde::encode_into_writer(msg, &mut out, config())?;
+    if out.body_len > MAX_FRAME_LEN {
+        return Err(FrameError::Oversize {
+            len: out.body_len as u64,
+        });
+    }
+    Ok(out.frame)
+}
+
 /// Decodes one frame body (without its length prefix) that must hold exactly one message.
 pub fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, FrameError> {
     let (msg, used) = bincode::serde::decode_from_slice(body, config())?;

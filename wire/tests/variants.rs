@@ -118,7 +118,13 @@ fn invoke_kind() {
 
 #[test]
 fn run_result() {
-    check::<RunResult>(&["Finished", "Paused", "LimitReached", "RolledBack"]);
+    check::<RunResult>(&[
+        "Finished",
+        "Paused",
+        "LimitReached",
+        "RolledBack",
+        "Cancelled",
+    ]);
 }
 
 #[test]

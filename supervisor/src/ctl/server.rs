@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use podsup_wire::frame::{read_frame, write_frame};
-use podsup_wire::{CtlError, CtlErrorKind, CtlRequest, CtlResponse};
+use podsup_wire::{CtlError, CtlErrorKind, CtlRequest, CtlResponse, Method};
 use ractor::rpc::CallResult;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
 
+use super::agent::{self, Client};
 use crate::ctx::DaemonEvent;
 use crate::registry::{OwnerError, Registry};
 use crate::sup::{Op, SupMsg};
@@ -27,6 +28,8 @@ pub struct CtlCtx {
     pub daemon: mpsc::UnboundedSender<DaemonEvent>,
     /// The root's effective uid.
     pub uid: u32,
+    /// Where pods keep their session logs (`pods/<name>/`).
+    pub state_dir: std::path::PathBuf,
 }
 
 /// Whether a peer with uid `peer` may control a root running as `owner`.
@@ -65,18 +68,8 @@ async fn connection(mut stream: UnixStream, ctx: CtlCtx) {
             return;
         }
     };
-    if !peer_allowed(ctx.uid, peer) {
-        tracing::warn!(peer, "ctl connection refused");
-        let refusal = error(
-            CtlErrorKind::Refused,
-            format!(
-                "uid {peer} may not control this podsup (it runs as uid {}; only that user or root may)",
-                ctx.uid
-            ),
-        );
-        reply(&mut stream, &refusal).await;
-        return;
-    }
+    // Read the request before answering, even a refusal, so the client's write never
+    // meets a closed socket and it always gets to read why.
     let request =
         match tokio::time::timeout(REQUEST_TIMEOUT, read_frame::<CtlRequest, _>(&mut stream)).await
         {
@@ -102,9 +95,46 @@ async fn connection(mut stream: UnixStream, ctx: CtlCtx) {
                 return;
             }
         };
+    if !peer_allowed(ctx.uid, peer) {
+        tracing::warn!(peer, "ctl connection refused");
+        let refusal = error(
+            CtlErrorKind::Refused,
+            format!(
+                "uid {peer} may not control this podsup (it runs as uid {}; only that user or root may)",
+                ctx.uid
+            ),
+        );
+        reply(&mut stream, &refusal).await;
+        return;
+    }
     tracing::debug!(?request, "ctl request");
-    let response = handle(request, &ctx).await;
-    reply(&mut stream, &response).await;
+    let mut client = Client::new(stream);
+    let last = match request {
+        CtlRequest::Send { name, text, wait } => {
+            agent::send(&ctx, &mut client, (name, text, wait)).await
+        }
+        CtlRequest::Pause { name } => {
+            agent::control(&ctx, &mut client, (name, Method::Pause)).await
+        }
+        CtlRequest::Resume { name } => {
+            agent::control(&ctx, &mut client, (name, Method::Resume)).await
+        }
+        CtlRequest::Cancel { name } => {
+            agent::control(&ctx, &mut client, (name, Method::Cancel)).await
+        }
+        CtlRequest::Attach { name } => agent::attach(&ctx, &mut client, name).await,
+        CtlRequest::Logs {
+            name,
+            follow,
+            last,
+            output: false,
+        } => agent::logs(&ctx, &mut client, (name, follow, last)).await,
+        CtlRequest::Notify { name, message } => Some(agent::notify(&ctx, (name, message))),
+        other => Some(handle(other, &ctx).await),
+    };
+    if let Some(last) = last {
+        client.send(&last).await;
+    }
 }
 
 async fn reply(stream: &mut UnixStream, response: &CtlResponse) {

@@ -47,6 +47,7 @@ pub async fn start(args: &LinkArgs, myself: &ActorRef<LinkMsg>) -> Result<Starte
         .await
         .map_err(|e| StartFailed(format!("spawn failed: {e}")))?;
     let pid = child.id();
+    args.ctx.guard.watch(pid);
     let ours = socket.map(|(ours, theirs)| {
         drop(theirs);
         ours
@@ -59,7 +60,7 @@ pub async fn start(args: &LinkArgs, myself: &ActorRef<LinkMsg>) -> Result<Starte
             Some(ready(&pending, ours, &mut exit).await?)
         }
     };
-    forward_exit(exit, myself.clone());
+    forward_exit(exit, (args, pid), myself.clone());
     Ok(Started { pid, to_pod })
 }
 
@@ -137,6 +138,7 @@ async fn ready(
             if let Err(e) = (&mut *exit).await {
                 tracing::warn!(pod = %args.name, %e, "waiter task failed");
             }
+            args.ctx.guard.unwatch(pending.pid);
             Err(StartFailed(reason))
         }
     }
@@ -195,14 +197,17 @@ fn spawn_reader(mut rd: tokio::net::unix::OwnedReadHalf, myself: ActorRef<LinkMs
     });
 }
 
-/// Hands the reaped status to the actor once the process exits.
-fn forward_exit(exit: ExitWait, myself: ActorRef<LinkMsg>) {
+/// Hands the reaped status to the actor once the process exits (and tells the guard the
+/// group is gone).
+fn forward_exit(exit: ExitWait, (args, pid): (&LinkArgs, u32), myself: ActorRef<LinkMsg>) {
+    let ctx = args.ctx.clone();
     tokio::spawn(async move {
         let status = match exit.await {
             Ok(Ok(status)) => Ok(status),
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(e.to_string()),
         };
+        ctx.guard.unwatch(pid);
         if myself.send_message(LinkMsg::Exited(status)).is_err() {
             tracing::debug!("link gone before its process exit was delivered");
         }

@@ -40,6 +40,10 @@ pub async fn start_all(
 
 async fn start_ordered(myself: &ActorRef<SupMsg>, state: &mut SupState) -> Option<(usize, String)> {
     for idx in 0..state.specs.len() {
+        if state.core.children[idx].held {
+            publish(state, idx);
+            continue;
+        }
         if let Err(reason) = start_one(myself, state, idx).await {
             return Some((idx, reason));
         }
@@ -53,6 +57,10 @@ async fn start_parallel(
 ) -> Option<(usize, String)> {
     let mut set = tokio::task::JoinSet::new();
     for idx in 0..state.specs.len() {
+        if state.core.children[idx].held {
+            publish(state, idx);
+            continue;
+        }
         let spawn = spawn_child(myself, state, idx);
         set.spawn(async move { (idx, spawn.await) });
     }
@@ -65,6 +73,9 @@ async fn start_parallel(
     }
     let mut failure = None;
     for (idx, result) in results.into_iter().enumerate() {
+        if state.core.children[idx].held {
+            continue;
+        }
         let result = result.unwrap_or_else(|| Err("start task failed".into()));
         if let Err(reason) = finish_start(state, idx, result) {
             failure.get_or_insert((idx, reason));
@@ -153,6 +164,10 @@ pub async fn operate(
         Op::Stop(_) => state.core.stop(idx).map_err(|e| e.to_string())?,
         Op::Restart(_) => state.core.restart_child(idx),
     };
+    let held = matches!(op, Op::Stop(_));
+    if let Err(e) = state.ctx.registry.set_held(name, held) {
+        tracing::error!(child = %name, %e, "operator intent not saved");
+    }
     publish(state, idx);
     run(myself, state, actions).await;
     let node = state.ctx.registry.get(name);

@@ -35,6 +35,7 @@ pub fn run_result() -> impl Strategy<Value = RunResult> {
         Just(RunResult::Paused),
         Just(RunResult::LimitReached),
         Just(RunResult::RolledBack),
+        Just(RunResult::Cancelled),
     ]
 }
 
@@ -188,6 +189,7 @@ variants!(RunResult {
     Paused,
     LimitReached,
     RolledBack,
+    Cancelled,
 });
 variants!(ErrorCode {
     AlreadyRunning,
