@@ -4,16 +4,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use podsup_wire::{CtlErrorKind, CtlRequest, CtlResponse};
+use podsup_wire::CtlRequest;
 
-use crate::ctl::{client, render};
+use crate::ctl::client;
+use crate::ctl::output::Printer;
 use crate::daemon::{self, RunError, StartOptions};
 use crate::paths;
 
 /// Exit code for usage errors and invalid configuration.
-const EXIT_USAGE: u8 = 2;
+pub const EXIT_USAGE: u8 = 2;
 /// Exit code for runtime failures.
-const EXIT_FAILURE: u8 = 1;
+pub const EXIT_FAILURE: u8 = 1;
 
 /// Erlang/OTP-style supervisor for LLM-agent pods.
 #[derive(Debug, Parser)]
@@ -46,6 +47,9 @@ enum Command {
         /// Runtime dir of the running `podsup start` (default: as `podsup start`).
         #[arg(long, value_name = "DIR", global = true)]
         runtime_dir: Option<PathBuf>,
+        /// Print JSON: the status object, or one object per line for streamed events.
+        #[arg(long, global = true)]
+        json: bool,
         #[command(subcommand)]
         verb: CtlVerb,
     },
@@ -60,11 +64,7 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum CtlVerb {
     /// Show the tree: every supervisor and child with state, pid, generation, restarts.
-    Status {
-        /// Print the documented JSON object instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    Status,
     /// Start a stopped child (it is no longer held down).
     Start {
         /// Child name.
@@ -82,6 +82,54 @@ enum CtlVerb {
     },
     /// Stop the whole tree in reverse start order; `podsup start` exits 0.
     Shutdown,
+    /// Start a turn in a pod and print the reply as it streams.
+    Send {
+        /// Pod name.
+        name: String,
+        /// The input.
+        text: String,
+        /// Return as soon as the input is committed to the pod's log.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Give a pod a notification (it starts a turn by itself when idle).
+    Notify {
+        /// Pod name.
+        name: String,
+        /// The message.
+        message: String,
+    },
+    /// Pause a pod's running turn.
+    Pause {
+        /// Pod name.
+        name: String,
+    },
+    /// Resume a paused pod.
+    Resume {
+        /// Pod name.
+        name: String,
+    },
+    /// Cancel a pod's running (or paused) turn.
+    Cancel {
+        /// Pod name.
+        name: String,
+    },
+    /// Print a pod's snapshot, then its live events until Ctrl-C.
+    Attach {
+        /// Pod name.
+        name: String,
+    },
+    /// Print a pod's committed history.
+    Logs {
+        /// Pod name.
+        name: String,
+        /// Keep printing new entries.
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// Only the last N entries.
+        #[arg(short = 'n', long, value_name = "N")]
+        lines: Option<u32>,
+    },
 }
 
 /// Entry point of the `podsup` binary.
@@ -100,7 +148,11 @@ pub fn main() -> ExitCode {
             runtime_dir,
             state_dir,
         }),
-        Command::Ctl { runtime_dir, verb } => ctl(runtime_dir, verb),
+        Command::Ctl {
+            runtime_dir,
+            json,
+            verb,
+        } => ctl(runtime_dir, verb, json),
     }
 }
 
@@ -159,14 +211,43 @@ fn start(opts: StartOptions) -> ExitCode {
     }
 }
 
-fn ctl(runtime_dir: Option<PathBuf>, verb: CtlVerb) -> ExitCode {
+fn ctl(runtime_dir: Option<PathBuf>, verb: CtlVerb, json: bool) -> ExitCode {
+    // Like any filter: `podsup ctl logs pod | head` ends quietly when head is done.
+    // SAFETY: restoring the default disposition of SIGPIPE installs no handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let dir = paths::runtime_dir(runtime_dir.as_deref());
-    let (request, json) = match verb {
-        CtlVerb::Status { json } => (CtlRequest::Status, json),
-        CtlVerb::Start { name } => (CtlRequest::Start { name }, false),
-        CtlVerb::Stop { name } => (CtlRequest::Stop { name }, false),
-        CtlVerb::Restart { name } => (CtlRequest::Restart { name }, false),
-        CtlVerb::Shutdown => (CtlRequest::Shutdown, false),
+    let request = match verb {
+        CtlVerb::Status => CtlRequest::Status,
+        CtlVerb::Start { name } => CtlRequest::Start { name },
+        CtlVerb::Stop { name } => CtlRequest::Stop { name },
+        CtlVerb::Restart { name } => CtlRequest::Restart { name },
+        CtlVerb::Shutdown => CtlRequest::Shutdown,
+        CtlVerb::Send {
+            name,
+            text,
+            no_wait,
+        } => CtlRequest::Send {
+            name,
+            text,
+            wait: !no_wait,
+        },
+        CtlVerb::Notify { name, message } => CtlRequest::Notify { name, message },
+        CtlVerb::Pause { name } => CtlRequest::Pause { name },
+        CtlVerb::Resume { name } => CtlRequest::Resume { name },
+        CtlVerb::Cancel { name } => CtlRequest::Cancel { name },
+        CtlVerb::Attach { name } => CtlRequest::Attach { name },
+        CtlVerb::Logs {
+            name,
+            follow,
+            lines,
+        } => CtlRequest::Logs {
+            name,
+            follow,
+            last: lines,
+            output: false,
+        },
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -178,42 +259,21 @@ fn ctl(runtime_dir: Option<PathBuf>, verb: CtlVerb) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    match rt.block_on(client::call(&dir, &request)) {
-        Ok(response) => print_response(response, json),
-        Err(e) => {
-            eprintln!("podsup ctl: {e}");
-            ExitCode::from(EXIT_FAILURE)
-        }
-    }
-}
-
-fn print_response(response: CtlResponse, json: bool) -> ExitCode {
-    match response {
-        CtlResponse::Status { tree, root } if json => {
-            println!("{}", render::status_json(&tree, &root));
-            ExitCode::SUCCESS
-        }
-        CtlResponse::Status { tree, root } => {
-            println!("{}", render::status_table(&tree, &root));
-            ExitCode::SUCCESS
-        }
-        CtlResponse::Ok { message } => {
-            println!("{message}");
-            ExitCode::SUCCESS
-        }
-        CtlResponse::Error(e) => {
-            eprintln!("podsup ctl: {}", e.message);
-            match e.kind {
-                CtlErrorKind::BadRequest => ExitCode::from(EXIT_USAGE),
-                CtlErrorKind::Refused
-                | CtlErrorKind::NotFound
-                | CtlErrorKind::InvalidState
-                | CtlErrorKind::ShuttingDown
-                | CtlErrorKind::Internal => ExitCode::from(EXIT_FAILURE),
+    let mut printer = Printer::new(json);
+    let outcome = rt.block_on(async {
+        let mut conversation = client::send(&dir, &request).await?;
+        while let Some(response) = conversation.next().await? {
+            if let Some(code) = printer.print(response) {
+                return Ok(code);
             }
         }
-        CtlResponse::Event { .. } | CtlResponse::Notice { .. } | CtlResponse::OutputLine { .. } => {
-            eprintln!("podsup ctl: unexpected answer from podsup: {response:?}");
+        Err(client::ClientError::NoAnswer)
+    });
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            printer.finish_line();
+            eprintln!("podsup ctl: {e}");
             ExitCode::from(EXIT_FAILURE)
         }
     }

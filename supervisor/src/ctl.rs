@@ -2,5 +2,6 @@
 
 pub mod agent;
 pub mod client;
+pub mod output;
 pub mod render;
 pub mod server;

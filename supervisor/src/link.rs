@@ -114,9 +114,14 @@ impl Actor for Link {
         args: LinkArgs,
     ) -> Result<LinkState, ActorProcessingErr> {
         let started = start::start(&args, &myself).await?;
-        args.ctx
-            .registry
-            .update(&args.name, |n| n.pid = Some(started.pid));
+        args.ctx.registry.update(&args.name, |n| {
+            n.pid = Some(started.pid);
+            n.link = Some(myself.clone());
+        });
+        let feed = Feed::Started {
+            generation: args.generation,
+        };
+        args.ctx.registry.publish(&args.name, feed);
         Ok(LinkState {
             pid: started.pid,
             to_pod: started.to_pod,

@@ -187,6 +187,10 @@ impl Client {
                 }
             };
             let verdict = judge(&event);
+            // An error that ends the conversation is said once, as the final answer.
+            if let Some(CtlResponse::Error(_)) = verdict {
+                return verdict;
+            }
             let frame = CtlResponse::Event {
                 pod: target.name.clone(),
                 generation,
@@ -250,10 +254,9 @@ pub async fn send(
                 level: podsup_wire::event::AlertLevel::Error,
                 message,
             } => Some(error(CtlErrorKind::Internal, message.clone())),
+            // The run's end was streamed as an event already.
             Event::RunEnd { result } => Some(match result {
-                RunResult::Finished | RunResult::LimitReached | RunResult::Paused => {
-                    ok(format!("turn ended: {result:?}").to_lowercase())
-                }
+                RunResult::Finished | RunResult::LimitReached | RunResult::Paused => ok(""),
                 RunResult::RolledBack | RunResult::Cancelled => error(
                     CtlErrorKind::InvalidState,
                     format!("turn ended: {result:?}").to_lowercase(),
