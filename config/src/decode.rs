@@ -17,6 +17,7 @@ use crate::spec::Tree;
 mod child;
 mod ctx;
 mod environment;
+mod llm;
 mod pod;
 mod process;
 mod program;

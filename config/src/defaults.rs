@@ -34,3 +34,17 @@ pub const ECHO_CHUNK_CHARS: u32 = 16;
 pub const ECHO_DELAY_MS: u64 = 0;
 /// `command.timeout`.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// `llm.max_tokens`.
+pub const LLM_MAX_TOKENS: u32 = 1024;
+/// `llm.request_timeout`: until the response headers arrive.
+pub const LLM_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// `llm.idle_timeout`: the longest silence inside a streamed reply.
+pub const LLM_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// `llm.max_attempts`.
+pub const LLM_MAX_ATTEMPTS: u32 = 4;
+/// `llm.retry_initial`.
+pub const LLM_RETRY_INITIAL: Duration = Duration::from_millis(500);
+/// `llm.retry_max`.
+pub const LLM_RETRY_MAX: Duration = Duration::from_secs(20);
+/// `llm.max_tool_rounds`.
+pub const LLM_MAX_TOOL_ROUNDS: u32 = 16;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 mod problem;
 
-pub use problem::{EnvNameProblem, Problem, Section};
+pub use problem::{EnvNameProblem, LlmProblem, Problem, Section};
+pub(crate) use problem::{looks_like_a_key, names_a_secret};
 
 /// Why a tree file could not be loaded.
 ///

@@ -18,13 +18,17 @@ mod decode;
 pub mod defaults;
 pub mod duration;
 mod error;
+mod llm;
 mod name;
 mod policy;
 mod spec;
 mod tree;
 
 pub use duration::{DurationError, format_duration, parse_duration};
-pub use error::{ConfigError, ConfigErrorKind, Diagnostic, EnvNameProblem, Problem, Section};
+pub use error::{
+    ConfigError, ConfigErrorKind, Diagnostic, EnvNameProblem, LlmProblem, Problem, Section,
+};
+pub use llm::{ApiKey, LlmScheme, LlmSpec};
 pub use name::{MAX_NAME_LEN, Name, NameError};
 pub use policy::{Restart, Shutdown, StartMode, Strategy, UnknownVariant};
 pub use spec::{

@@ -72,6 +72,13 @@ impl Name {
         }
     }
 
+    /// The name of a pod spawned at run time by the pod called `spawner`: `spawner/child`.
+    /// Only the root makes these; a tree file cannot (`/` is not allowed there), so a
+    /// spawned name never collides with a static one.
+    pub fn spawned(spawner: &Name, child: &Name) -> Name {
+        Name(format!("{}/{}", spawner.0, child.0))
+    }
+
     /// The root supervisor's name, [`Name::ROOT`].
     pub fn root() -> Name {
         Name(Name::ROOT.to_owned())

@@ -134,6 +134,14 @@ impl ChildKind {
             ChildKind::Process(_) => "process",
         }
     }
+
+    /// The pod spec, if this child is a pod.
+    pub fn as_pod(&self) -> Option<&PodSpec> {
+        match self {
+            ChildKind::Pod(spec) => Some(spec),
+            ChildKind::Supervisor(_) | ChildKind::Process(_) => None,
+        }
+    }
 }
 
 impl ChildSpec {

@@ -52,7 +52,7 @@ fn unknown_key_lists_the_expected_ones() {
     assert_eq!(
         problem(&child("name = \"p\"\nkind = \"pod\"\nargv = [\"sh\"]\n")),
         "6:1: unknown key \"argv\" for a pod (expected one of: name, kind, engine, restart, \
-         shutdown, start_timeout, env, cwd, echo, command)"
+         shutdown, start_timeout, env, cwd, echo, command, llm)"
     );
     assert_eq!(
         problem("name = \"t\"\nstrategi = \"one_for_one\"\n"),
@@ -157,7 +157,7 @@ fn invalid_enum_values_list_the_valid_ones() {
     );
     assert_eq!(
         problem(&child("name = \"p\"\nkind = \"pod\"\nengine = \"gpt\"\n")),
-        "6:10: invalid engine \"gpt\" (expected one of: echo, command)"
+        "6:10: invalid engine \"gpt\" (expected one of: echo, command, llm)"
     );
 }
 
@@ -167,14 +167,6 @@ fn dynamic_strategy_is_refused() {
         problem("name = \"t\"\nstrategy = \"dynamic\"\n"),
         "2:12: strategy \"dynamic\" is reserved for pods spawned at run time (expected one \
          of: one_for_one, one_for_all, rest_for_one)"
-    );
-}
-
-#[test]
-fn llm_engine_is_not_available_yet() {
-    assert_eq!(
-        problem(&child("name = \"p\"\nkind = \"pod\"\nengine = \"llm\"\n")),
-        "6:10: engine \"llm\" is not available yet (expected one of: echo, command)"
     );
 }
 

@@ -106,8 +106,11 @@ pub enum Action {
 /// A notification or pod event waiting for a turn.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Pending {
+    /// Committed when its turn starts.
     Notify(String),
-    PodEvent(PodEvent),
+    /// Already committed on arrival (the registry replays pod events from the log, so
+    /// they cannot wait in memory); only the turn is pending.
+    PodEvent,
 }
 
 /// The pod controller.
@@ -171,7 +174,11 @@ impl Controller {
         match method {
             Method::Run { input } => self.run(input),
             Method::Notify { message } => self.buffer(Pending::Notify(message)),
-            Method::PodEvent(event) => self.buffer(Pending::PodEvent(event)),
+            Method::PodEvent(event) => {
+                let mut actions = vec![Action::Commit(Item::PodEvent(event)), Action::Checkpoint];
+                actions.extend(self.buffer(Pending::PodEvent));
+                actions
+            }
             Method::Resume => self.resume(),
             Method::Cancel => self.end_early(Ending::Cancel),
             Method::Pause => self.end_early(Ending::Pause),
@@ -180,6 +187,9 @@ impl Controller {
                 self.history_change(&method)
             }
             Method::Snapshot => vec![Action::SendSnapshot],
+            // Registry changes are committed in every state, even while exiting: what the
+            // root did must be on record.
+            Method::Record { item } => vec![Action::Commit(item), Action::Checkpoint],
             Method::ListVisiblePods
             | Method::InspectPod { .. }
             | Method::AttachOrRestorePod { .. } => {
@@ -237,7 +247,7 @@ impl Controller {
         }
         let origin = match item {
             Pending::Notify(_) => Origin::Notify,
-            Pending::PodEvent(_) => Origin::PodEvent,
+            Pending::PodEvent => Origin::PodEvent,
         };
         self.pending.push_back(item);
         if self.state == State::Idle {
@@ -250,11 +260,10 @@ impl Controller {
     fn drain(&mut self, origin: Origin) -> Vec<Action> {
         let mut actions = Vec::new();
         for item in self.pending.drain(..) {
-            let item = match item {
-                Pending::Notify(text) => Item::Notification { text },
-                Pending::PodEvent(event) => Item::PodEvent(event),
-            };
-            actions.push(Action::Commit(item));
+            match item {
+                Pending::Notify(text) => actions.push(Action::Commit(Item::Notification { text })),
+                Pending::PodEvent => {}
+            }
         }
         actions.push(Action::Checkpoint);
         actions.extend(self.start(origin));
@@ -455,7 +464,7 @@ impl Controller {
         }));
         if !self.pending.is_empty() && ending.is_none() {
             let origin = match self.pending.front() {
-                Some(Pending::PodEvent(_)) => Origin::PodEvent,
+                Some(Pending::PodEvent) => Origin::PodEvent,
                 Some(Pending::Notify(_)) | None => Origin::Notify,
             };
             actions.extend(self.drain(origin));

@@ -9,6 +9,7 @@
 
 mod command;
 mod echo;
+pub mod llm;
 
 use std::time::Duration;
 
@@ -26,11 +27,16 @@ pub enum AnyEngine {
     Echo(Echo),
     /// `command`.
     Command(CommandEngine),
+    /// `llm`, with the orchestration tools.
+    Llm(Box<llm::Llm>),
 }
 
 impl AnyEngine {
-    /// Builds the engine `spec` names.
-    pub fn from_spec(spec: &EngineSpec) -> Result<AnyEngine, EngineError> {
+    /// Builds the engine `spec` names; an `llm` engine gets `tools`.
+    pub fn from_spec(
+        spec: &EngineSpec,
+        tools: impl FnOnce() -> llm::tools::ToolBox,
+    ) -> Result<AnyEngine, EngineError> {
         match spec {
             EngineSpec::Echo {
                 chunk_chars,
@@ -43,9 +49,13 @@ impl AnyEngine {
                 argv.clone(),
                 (*timeout_ms > 0).then(|| Duration::from_millis(*timeout_ms)),
             ))),
-            EngineSpec::Llm { .. } => Err(EngineError::Invalid(
-                "the llm engine is not built into this pod worker".into(),
-            )),
+            EngineSpec::Llm { config_json } => {
+                let spec = podsup_config::LlmSpec::from_json(config_json)
+                    .map_err(|e| EngineError::Invalid(format!("llm settings: {e}")))?;
+                Ok(AnyEngine::Llm(Box::new(
+                    llm::Llm::new(spec)?.with_tools(tools()),
+                )))
+            }
         }
     }
 
@@ -54,6 +64,7 @@ impl AnyEngine {
         match self {
             AnyEngine::Echo(e) => e.run(turn).await,
             AnyEngine::Command(e) => e.run(turn).await,
+            AnyEngine::Llm(e) => e.run(turn).await,
         }
     }
 }

@@ -4,7 +4,10 @@
 
 pub mod controller;
 pub mod engine;
+pub mod orchestra;
 mod pod;
+pub mod registry;
+pub mod root_client;
 pub mod session_log;
 
 use std::process::ExitCode;

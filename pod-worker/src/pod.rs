@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::controller::{Action, Controller};
 use crate::engine::{AnyEngine, EngineError, Turn, TurnEnd, TurnOutput, TurnSink};
+use crate::orchestra;
+use crate::root_client::RootClient;
 use crate::session_log::{FsyncPolicy, SessionLog};
 pub use io::PodError;
 
@@ -38,6 +40,7 @@ struct Pod {
     engine: Option<AnyEngine>,
     turn: Option<InFlight>,
     to_root: mpsc::UnboundedSender<PodToRoot>,
+    client: RootClient,
     exiting: bool,
 }
 
@@ -47,10 +50,14 @@ pub async fn run() -> Result<(), PodError> {
     let init = io::handshake(&mut stream).await?;
     let opened = SessionLog::open(Path::new(&init.state_dir), FsyncPolicy::Checkpoints)
         .map_err(PodError::Log)?;
-    let engine = AnyEngine::from_spec(&init.engine).map_err(PodError::Engine)?;
-    let mut terms = signal(SignalKind::terminate()).map_err(PodError::Setup)?;
-    io::ready(&mut stream).await?;
     let (mut from_root, to_root, writer) = io::split(stream);
+    let client = RootClient::new(&init.name, to_root.clone());
+    let engine = AnyEngine::from_spec(&init.engine, || orchestra::tools(&client))
+        .map_err(PodError::Engine)?;
+    let mut terms = signal(SignalKind::terminate()).map_err(PodError::Setup)?;
+    if to_root.send(PodToRoot::Ready).is_err() {
+        return Err(PodError::Protocol("root link closed before Ready".into()));
+    }
     let mut pod = Pod {
         controller: Controller::new(&init.name),
         init,
@@ -59,6 +66,7 @@ pub async fn run() -> Result<(), PodError> {
         engine: Some(engine),
         turn: None,
         to_root,
+        client,
         exiting: false,
     };
     if let Some(recovery) = opened.recovered {
@@ -85,6 +93,7 @@ pub async fn run() -> Result<(), PodError> {
                     let actions = pod.controller.on_method(method);
                     pod.execute(actions)?;
                 }
+                Some(Ok(RootToPod::Reply { id, reply })) => pod.client.resolve(id, reply),
                 Some(Ok(other)) => break Err(PodError::Protocol(format!("unexpected frame {other:?}"))),
             },
             _ = terms.recv() => {
@@ -158,8 +167,10 @@ impl Pod {
                 result
             }
             Err(e) => {
-                self.engine =
-                    Some(AnyEngine::from_spec(&self.init.engine).map_err(PodError::Engine)?);
+                let client = self.client.clone();
+                let engine = AnyEngine::from_spec(&self.init.engine, || orchestra::tools(&client))
+                    .map_err(PodError::Engine)?;
+                self.engine = Some(engine);
                 Err(EngineError::Internal(format!("turn task failed: {e}")))
             }
         };

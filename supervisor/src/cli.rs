@@ -119,6 +119,24 @@ enum CtlVerb {
         /// Pod name.
         name: String,
     },
+    /// Spawn a pod under a running pod (as its `spawn_pod` tool would).
+    Spawn {
+        /// The spawning pod.
+        parent: String,
+        /// The new pod's name; it becomes PARENT/NAME.
+        name: String,
+        /// `echo`, or the parent's own engine, which the child inherits.
+        #[arg(long, default_value = "echo")]
+        engine: String,
+        /// permanent, transient or temporary.
+        #[arg(long, default_value = "temporary")]
+        restart: String,
+    },
+    /// Describe a pod: state, spawner, spawned pods, engine.
+    Inspect {
+        /// Pod name.
+        name: String,
+    },
     /// Print a pod's committed history.
     Logs {
         /// Pod name.
@@ -238,6 +256,18 @@ fn ctl(runtime_dir: Option<PathBuf>, verb: CtlVerb, json: bool) -> ExitCode {
         CtlVerb::Resume { name } => CtlRequest::Resume { name },
         CtlVerb::Cancel { name } => CtlRequest::Cancel { name },
         CtlVerb::Attach { name } => CtlRequest::Attach { name },
+        CtlVerb::Spawn {
+            parent,
+            name,
+            engine,
+            restart,
+        } => CtlRequest::Spawn {
+            parent,
+            name,
+            engine,
+            restart,
+        },
+        CtlVerb::Inspect { name } => CtlRequest::Inspect { name },
         CtlVerb::Logs {
             name,
             follow,

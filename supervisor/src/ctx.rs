@@ -34,6 +34,8 @@ pub struct RootCtx {
     pub self_exe: PathBuf,
     /// Kills the children's process groups if the root dies.
     pub guard: crate::guard::Guard,
+    /// Serialises spawns, so validation and creation never interleave.
+    pub spawn_lock: tokio::sync::Mutex<()>,
     /// Reports to the daemon's main loop.
     pub daemon: mpsc::UnboundedSender<DaemonEvent>,
 }

@@ -153,6 +153,7 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
         .map_err(|e| RunError::Setup(format!("cannot start the guard process: {e}")))?;
     let ctx = Arc::new(RootCtx {
         guard,
+        spawn_lock: tokio::sync::Mutex::new(()),
         spawner: Spawner::start()
             .map_err(|e| RunError::Setup(format!("cannot start spawner thread: {e}")))?,
         registry: registry.clone(),
@@ -166,6 +167,7 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
         daemon: daemon_tx.clone(),
         uid: nix::unistd::geteuid().as_raw(),
         state_dir: ctx.state_dir.clone(),
+        root: ctx.clone(),
     };
     tokio::spawn(server::serve(listener, ctl));
 
@@ -174,7 +176,7 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
         name: ROOT.into(),
         generation: 1,
         spec: tree.root.clone(),
-        parent: None,
+        role: crate::sup::Role::Root,
         ctx: ctx.clone(),
     };
     let root = match Actor::spawn(None, Supervisor, args).await {
@@ -189,6 +191,7 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
         n.since = Some(std::time::Instant::now());
     });
     tracing::info!(tree = %tree.name, "tree is up");
+    crate::orchestrate::reconcile(&ctx).await;
 
     let outcome = loop {
         match daemon_rx.recv().await {
@@ -202,6 +205,7 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
     if outcome.is_ok() {
         tracing::info!("shutting down");
         registry.update(ROOT, |n| n.state = NodeState::Stopping);
+        stop_spawned(&registry).await;
         if let Err(e) = root.call(SupMsg::StopAll, None).await {
             tracing::warn!(%e, "root supervisor already gone");
         }
@@ -209,4 +213,23 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
     }
     drop(instance);
     outcome
+}
+
+/// Stops every spawner's dynamic supervisor, the most deeply spawned first: spawned pods
+/// were started after the static tree, so they stop before it.
+async fn stop_spawned(registry: &Registry) {
+    let mut spawners: Vec<String> = registry
+        .names()
+        .into_iter()
+        .filter(|n| registry.get(n).is_some_and(|node| node.spawned.is_some()))
+        .collect();
+    spawners.sort_by_key(|n| std::cmp::Reverse(n.matches('/').count()));
+    for spawner in spawners {
+        let Some(sup) = registry.get(&spawner).and_then(|n| n.spawned) else {
+            continue;
+        };
+        if let Err(e) = sup.call(SupMsg::StopAll, None).await {
+            tracing::debug!(%spawner, %e, "spawned pods' supervisor already gone");
+        }
+    }
 }

@@ -14,6 +14,7 @@ pub mod daemon;
 pub mod guard;
 pub mod intent;
 pub mod link;
+pub mod orchestrate;
 pub mod paths;
 pub mod policy;
 pub mod reap;

@@ -68,6 +68,8 @@ pub struct LinkArgs {
     pub shutdown: Shutdown,
     /// The supervisor to report the exit to.
     pub supervisor: ActorRef<SupMsg>,
+    /// The pod that spawned this one (spawned pods only).
+    pub parent: Option<String>,
     /// Shared root context.
     pub ctx: Arc<RootCtx>,
 }
@@ -114,10 +116,7 @@ impl Actor for Link {
         args: LinkArgs,
     ) -> Result<LinkState, ActorProcessingErr> {
         let started = start::start(&args, &myself).await?;
-        args.ctx.registry.update(&args.name, |n| {
-            n.pid = Some(started.pid);
-            n.link = Some(myself.clone());
-        });
+        args.ctx.registry.link_up(&args.name, &myself, started.pid);
         let feed = Feed::Started {
             generation: args.generation,
         };
@@ -180,10 +179,7 @@ fn send(state: &LinkState, frame: RootToPod) {
 
 fn frame_from_pod(state: &mut LinkState, frame: PodToRoot) {
     match frame {
-        PodToRoot::PodEvent(PodEvent::ShutDown { .. }) => state.orderly = true,
-        PodToRoot::PodEvent(event) => {
-            tracing::debug!(pod = %state.args.name, ?event, "pod event");
-        }
+        PodToRoot::PodEvent(event) => pod_event(state, event),
         PodToRoot::Event(event) => {
             if let Event::Status { status } | Event::Snapshot { status, .. } = &event {
                 let status = *status;
@@ -200,21 +196,49 @@ fn frame_from_pod(state: &mut LinkState, frame: PodToRoot) {
             state.args.ctx.registry.publish(&state.args.name, feed);
         }
         PodToRoot::Request { id, request } => {
-            tracing::debug!(pod = %state.args.name, id, ?request, "orchestration request");
-            send(
-                state,
-                RootToPod::Reply {
-                    id,
-                    reply: podsup_wire::PodReply::Refused {
-                        kind: podsup_wire::request::RefusalKind::Invalid,
-                        message: "orchestration requests are not served by this root".into(),
-                    },
-                },
-            );
+            let Some(to_pod) = state.to_pod.clone() else {
+                return;
+            };
+            let ctx = state.args.ctx.clone();
+            let from = state.args.name.clone();
+            tokio::spawn(async move {
+                let reply = crate::orchestrate::handle(&ctx, &from, request).await;
+                if let Err(e) = to_pod.send(RootToPod::Reply { id, reply }).await {
+                    tracing::debug!(pod = %from, %e, "pod gone before its reply");
+                }
+            });
         }
         PodToRoot::Hello(_) | PodToRoot::Ready => {
             broken(state, "handshake frame after the handshake".into());
         }
+    }
+}
+
+/// An upward pod event: checked against the sender (identity is the socket), then passed
+/// to the spawner, if any.
+fn pod_event(state: &mut LinkState, event: PodEvent) {
+    let name = &state.args.name;
+    let own = match &event {
+        PodEvent::TurnEnded { pod_name }
+        | PodEvent::Errored { pod_name, .. }
+        | PodEvent::ShutDown { pod_name } => pod_name == name,
+        PodEvent::ScopeSubDelegated { parent_pod, .. } => parent_pod == name,
+        // Only the root says a pod crashed, restarted or was reclaimed.
+        PodEvent::Crashed { .. } | PodEvent::Restarted { .. } | PodEvent::Reclaimed { .. } => false,
+    };
+    if !own {
+        tracing::warn!(pod = %name, ?event, "pod sent an event it may not send; dropped");
+        return;
+    }
+    if let PodEvent::ShutDown { .. } = event {
+        state.orderly = true;
+    }
+    if let Some(spawner) = &state.args.parent {
+        state
+            .args
+            .ctx
+            .registry
+            .deliver(spawner, Method::PodEvent(event));
     }
 }
 

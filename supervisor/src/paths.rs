@@ -83,3 +83,10 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Where pod `name` keeps its state below `base` (the state or runtime dir): `pods/NAME`,
+/// with the `/` of a spawned pod's name (`coder/tests`) written as `+`, so no pod's
+/// directory is inside another's.
+pub fn pod_dir(base: &Path, name: &str) -> PathBuf {
+    base.join("pods").join(name.replace('/', "+"))
+}

@@ -72,6 +72,12 @@ pub struct Node {
     pub link: Option<ActorRef<LinkMsg>>,
     /// The pod controller's last reported status (pods only).
     pub pod_status: Option<podsup_wire::PodStatus>,
+    /// A pod's spec (what its spawned pods may inherit).
+    pub pod_spec: Option<podsup_config::PodSpec>,
+    /// The dynamic supervisor of the pods this pod spawned, once it spawned one.
+    pub spawned: Option<ActorRef<SupMsg>>,
+    /// Methods waiting for this pod to be up (pod events for a spawner that is down).
+    pub inbox: Vec<podsup_wire::Method>,
     /// Subscribers' feed (pods only); lives as long as the name.
     pub feed: Option<broadcast::Sender<Feed>>,
 }
@@ -91,6 +97,9 @@ impl Node {
             last_exit: None,
             owner,
             link: None,
+            pod_spec: None,
+            spawned: None,
+            inbox: Vec::new(),
             pod_status: None,
             feed: (kind == NodeKind::Pod).then(|| broadcast::channel(FEED_CAPACITY).0),
         }
@@ -184,6 +193,53 @@ impl Registry {
             None => Err(OwnerError::NotFound),
             Some(node) => node.owner.clone().ok_or(OwnerError::Root),
         }
+    }
+
+    /// Removes `name` (a spawned pod gone for good) and unlists it under its parent.
+    pub fn remove(&self, name: &str) -> Option<Node> {
+        let mut inner = self.lock();
+        let node = inner.nodes.remove(name)?;
+        if let Some(parent) = node.parent.as_deref().and_then(|p| inner.nodes.get_mut(p)) {
+            parent.children.retain(|c| c != name);
+        }
+        Some(node)
+    }
+
+    /// Delivers `method` to pod `name` now if it is up, or when it next becomes ready.
+    pub fn deliver(&self, name: &str, method: podsup_wire::Method) {
+        let mut inner = self.lock();
+        let Some(node) = inner.nodes.get_mut(name) else {
+            tracing::debug!(pod = name, ?method, "undeliverable: no such pod");
+            return;
+        };
+        match &node.link {
+            Some(link) => {
+                if let Err(e) = link.send_message(LinkMsg::Method(method)) {
+                    tracing::debug!(pod = name, %e, "link gone; method dropped");
+                }
+            }
+            None => node.inbox.push(method),
+        }
+    }
+
+    /// Marks `link` as `name`'s running generation and hands it what waited in the inbox.
+    pub fn link_up(&self, name: &str, link: &ActorRef<LinkMsg>, pid: u32) {
+        let mut inner = self.lock();
+        let Some(node) = inner.nodes.get_mut(name) else {
+            return;
+        };
+        node.pid = Some(pid);
+        node.link = Some(link.clone());
+        for method in node.inbox.drain(..) {
+            if let Err(e) = link.send_message(LinkMsg::Method(method)) {
+                tracing::debug!(pod = name, %e, "link gone while draining inbox");
+            }
+        }
+    }
+
+    /// Names of every node, for walks.
+    pub fn names(&self) -> Vec<String> {
+        self.lock().nodes.keys().cloned().collect()
     }
 
     /// Publishes to `name`'s feed; nobody listening is fine.

@@ -3,6 +3,7 @@
 //! registry current for its children.
 
 mod exec;
+mod spawned;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -46,6 +47,17 @@ pub enum SupMsg {
     Op(Op, RpcReplyPort<Result<String, String>>),
     /// Stop every child in reverse start order, answer, then stop.
     StopAll(RpcReplyPort<()>),
+    /// Add a child at run time (dynamic supervisors) and start it; answers its generation
+    /// and pid, or why it did not start (then it is not kept).
+    /// The child's generation so far (0 for a new pod; the recorded one when the root
+    /// re-spawns a pod after a restart, so generations never repeat).
+    AddChild(
+        Box<ChildSpec>,
+        u64,
+        RpcReplyPort<Result<(u64, Option<u32>), String>>,
+    ),
+    /// Stop a child and forget it (a spawner's `stop_pod`): it is reclaimed.
+    RemoveChild(String, RpcReplyPort<Result<(), String>>),
 }
 
 /// What a supervisor actor starts with.
@@ -57,8 +69,8 @@ pub struct SupArgs {
     pub generation: u64,
     /// Its spec.
     pub spec: SupervisorSpec,
-    /// The parent supervisor (`None` for the root).
-    pub parent: Option<ActorRef<SupMsg>>,
+    /// Where it sits: root, under a parent supervisor, or holding a pod's spawned pods.
+    pub role: Role,
     /// Shared root context.
     pub ctx: Arc<RootCtx>,
 }
@@ -89,8 +101,34 @@ pub struct SupState {
     specs: Vec<ChildSpec>,
     core: SupCore,
     handles: Vec<Option<Handle>>,
-    parent: Option<ActorRef<SupMsg>>,
+    role: Role,
     ctx: Arc<RootCtx>,
+}
+
+/// Where a supervisor sits, which decides what its failure means.
+#[derive(Debug, Clone)]
+pub enum Role {
+    /// The root: its failure ends `podsup start`.
+    Root,
+    /// Under a parent supervisor, whose strategy then applies to it.
+    Child(ActorRef<SupMsg>),
+    /// The dynamic supervisor of the pods a pod spawned: its children are listed under the
+    /// spawner, their pod events go to the spawner, and children gone for good (or all of
+    /// them, when its intensity is exceeded) are removed and reclaimed.
+    Spawned {
+        /// The spawning pod.
+        spawner: String,
+    },
+}
+
+impl Role {
+    /// The spawner, for dynamic supervisors.
+    pub fn spawner(&self) -> Option<&str> {
+        match self {
+            Role::Spawned { spawner } => Some(spawner),
+            Role::Root | Role::Child(_) => None,
+        }
+    }
 }
 
 /// The supervisor actor.
@@ -128,11 +166,13 @@ impl Actor for Supervisor {
             }
             // The operator's stop outlives this supervisor instance and the root.
             core.children[idx].held = args.ctx.registry.held(&name);
-            let node = Node::new(
+            let listed_under = args.role.spawner().unwrap_or(&args.name).to_owned();
+            let mut node = Node::new(
                 node_kind(&child.kind),
-                Some(args.name.clone()),
+                Some(listed_under),
                 Some(myself.clone()),
             );
+            node.pod_spec = child.kind.as_pod().cloned();
             let prev = args.ctx.registry.get(&name);
             args.ctx.registry.declare(
                 &name,
@@ -150,7 +190,7 @@ impl Actor for Supervisor {
             handles: vec![None; spec.children.len()],
             specs: spec.children,
             core,
-            parent: args.parent,
+            role: args.role,
             ctx: args.ctx,
         };
         exec::start_all(&myself, &mut state, spec.start).await?;
@@ -170,13 +210,27 @@ impl Actor for Supervisor {
                 ended,
             } => exec::child_exited(&myself, state, (name, generation), ended).await,
             SupMsg::Wake => {
+                let before = spawned::generations(state);
                 let actions = state.core.wake(Instant::now());
                 exec::run(&myself, state, actions).await;
+                spawned::settle(state, &before);
             }
             SupMsg::Op(op, reply) => {
                 let answer = exec::operate(&myself, state, op).await;
                 if reply.send(answer).is_err() {
                     tracing::debug!(supervisor = %state.name, "ctl client went away");
+                }
+            }
+            SupMsg::AddChild(spec, previous, reply) => {
+                let answer = spawned::add_child(&myself, state, (*spec, previous)).await;
+                if reply.send(answer).is_err() {
+                    tracing::debug!(supervisor = %state.name, "spawn requester went away");
+                }
+            }
+            SupMsg::RemoveChild(name, reply) => {
+                let answer = spawned::remove_child(state, &name).await;
+                if reply.send(answer).is_err() {
+                    tracing::debug!(supervisor = %state.name, "stop requester went away");
                 }
             }
             SupMsg::StopAll(reply) => {

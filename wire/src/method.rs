@@ -59,4 +59,10 @@ pub enum Method {
     },
     /// Send the pod's current snapshot (status and committed history) as an event.
     Snapshot,
+    /// Commit this item to the session log without starting a turn (the root records
+    /// registry changes in the spawner's own log this way).
+    Record {
+        /// The item to commit.
+        item: crate::event::Item,
+    },
 }

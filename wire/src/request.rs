@@ -45,6 +45,19 @@ pub enum PodRequest {
     },
     /// List the pods the requester spawned.
     List,
+    /// List the pods the requester can see: itself and the pods it spawned, live state.
+    ListVisible,
+    /// Describe a visible pod.
+    Inspect {
+        /// Target pod.
+        name: String,
+    },
+    /// Attach to a live spawned pod (its status and recent output), or bring back one that
+    /// is stopped or was reclaimed, from its session log.
+    AttachOrRestore {
+        /// Target pod.
+        name: String,
+    },
 }
 
 /// Why a request was refused.

@@ -96,6 +96,7 @@ fn method() {
         "InspectPod",
         "AttachOrRestorePod",
         "Snapshot",
+        "Record",
     ]);
 }
 
@@ -213,7 +214,16 @@ fn pod_event() {
 
 #[test]
 fn pod_request() {
-    check::<PodRequest>(&["Spawn", "Send", "ReadOutput", "Stop", "List"]);
+    check::<PodRequest>(&[
+        "Spawn",
+        "Send",
+        "ReadOutput",
+        "Stop",
+        "List",
+        "ListVisible",
+        "Inspect",
+        "AttachOrRestore",
+    ]);
 }
 
 #[test]

@@ -49,7 +49,7 @@ pub(super) fn env(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> BTreeMap<String, 
 }
 
 /// Checks that `name` can be an environment variable name.
-fn env_name(name: &str) -> Result<(), Problem> {
+pub(super) fn env_name(name: &str) -> Result<(), Problem> {
     let reason = if name.is_empty() {
         EnvNameProblem::Empty
     } else if name.contains('=') {

@@ -6,6 +6,7 @@ use podsup_wire::EngineSpec;
 
 use super::ctx::Ctx;
 use super::environment::{cwd, env};
+use super::llm;
 use super::program::{self, Lookup};
 use super::table::Table;
 use crate::defaults;
@@ -14,7 +15,7 @@ use crate::policy::UnknownVariant;
 use crate::spec::PodSpec;
 
 /// What `engine` takes.
-const ENGINE_EXPECTED: &str = "one of: echo, command";
+const ENGINE_EXPECTED: &str = "one of: echo, command, llm";
 
 /// What `command` takes.
 const COMMAND_EXPECTED: &str =
@@ -27,18 +28,23 @@ const COMMAND_ARGV_EXPECTED: &str =
 /// What `command.timeout` takes.
 const TIMEOUT_EXPECTED: &str = "a duration like \"60s\", or \"none\" for no limit";
 
-/// The engines tree.toml can choose today.
-#[derive(Clone, Copy)]
+/// The engines tree.toml can choose; each has a settings table of the same name.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Engine {
     Echo,
     Command,
+    Llm,
 }
 
 impl Engine {
+    const ALL: [Engine; 3] = [Engine::Echo, Engine::Command, Engine::Llm];
+
+    /// The engine's name, which is also the key of its settings table.
     fn as_str(self) -> &'static str {
         match self {
             Engine::Echo => "echo",
             Engine::Command => "command",
+            Engine::Llm => "llm",
         }
     }
 }
@@ -49,14 +55,16 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> PodSpec {
     let cwd = cwd(ctx, table);
     let engine = engine(ctx, table);
     let dir = cwd.clone().unwrap_or_else(|| ctx.base_dir().to_owned());
+    if let Some(engine) = engine {
+        refuse_other_settings(ctx, table, engine);
+    }
     let engine = match engine {
-        Some(Engine::Echo) => {
-            refuse_settings(ctx, table, ("command", Engine::Echo));
-            echo(ctx, table)
-        }
-        Some(Engine::Command) => {
-            refuse_settings(ctx, table, ("echo", Engine::Command));
-            command(ctx, table, &dir)
+        Some(Engine::Echo) => echo(ctx, table),
+        Some(Engine::Command) => command(ctx, table, &dir),
+        Some(Engine::Llm) => {
+            llm::decode(ctx, table).map_or_else(default_echo, |spec| EngineSpec::Llm {
+                config_json: spec.to_json(),
+            })
         }
         None => default_echo(),
     };
@@ -71,33 +79,31 @@ fn engine(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> Option<Engine> {
     let parsed = match text {
         "echo" => Ok(Engine::Echo),
         "command" => Ok(Engine::Command),
-        "llm" => Err(Problem::EngineUnavailable {
-            engine: text.to_owned(),
-        }),
+        "llm" => Ok(Engine::Llm),
         _ => Err(Problem::from(UnknownVariant {
             what: "engine",
             value: text.to_owned(),
-            expected: &["echo", "command"],
+            expected: &["echo", "command", "llm"],
         })),
     };
     ctx.ok(span, parsed)
 }
 
-/// Reports a settings table (`key`) that `engine` would ignore.
-fn refuse_settings(
-    ctx: &mut Ctx<'_>,
-    table: &Table<'_, '_>,
-    (key, engine): (&'static str, Engine),
-) {
-    if let Some(value) = table.get(key) {
-        let problem = Problem::EngineSettingsMismatch {
-            key,
-            engine: engine.as_str(),
-        };
-        ctx.report(value.span(), problem);
+/// Reports the settings tables of the other engines, which `engine` would ignore.
+fn refuse_other_settings(ctx: &mut Ctx<'_>, table: &Table<'_, '_>, engine: Engine) {
+    for other in Engine::ALL.into_iter().filter(|other| *other != engine) {
+        if let Some(value) = table.get(other.as_str()) {
+            let problem = Problem::EngineSettingsMismatch {
+                key: other.as_str(),
+                engine: engine.as_str(),
+            };
+            ctx.report(value.span(), problem);
+        }
     }
 }
 
+/// The echo engine with every default; also the stand-in when engine settings have
+/// problems (the tree is not returned then).
 fn default_echo() -> EngineSpec {
     EngineSpec::Echo {
         chunk_chars: defaults::ECHO_CHUNK_CHARS,

@@ -117,24 +117,11 @@ fn decode_backoff(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> Backoff {
 
 /// `backoff.multiplier`, an integer or a float, finite and at least 1.
 fn multiplier(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> Option<f64> {
-    let value = table.get("multiplier")?;
-    let (number, written) = match value.get_ref() {
-        DeValue::Float(float) => (float.as_str().parse::<f64>().ok(), float.to_string()),
-        DeValue::Integer(integer) => (
-            i64::from_str_radix(integer.as_str(), integer.radix())
-                .ok()
-                .map(|n| n as f64),
-            integer.to_string(),
-        ),
-        _ => {
-            ctx.wrong_type(value, table.label("multiplier"), "a number like 2.0");
-            return None;
-        }
-    };
+    let (number, written, span) = table.number(ctx, "multiplier", "a number like 2.0")?;
     let checked = number
         .filter(|n| n.is_finite() && *n >= 1.0)
         .ok_or(Problem::BadMultiplier { value: written });
-    ctx.ok(value.span(), checked)
+    ctx.ok(span, checked)
 }
 
 /// The `[[child]]` entries of a supervisor, in file order.

@@ -7,7 +7,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::ctx::{Ctx, Value};
 use crate::duration::parse_duration;
-use crate::error::{Problem, Section};
+use crate::error::{Problem, Section, names_a_secret};
 use crate::policy::UnknownVariant;
 
 /// What duration keys take, for wrong-type messages.
@@ -58,13 +58,23 @@ impl<'a, 'i> Table<'a, 'i> {
     pub(super) fn check_keys(&self, ctx: &mut Ctx<'_>) {
         let allowed = self.section.keys();
         for (key, _) in self.entries.iter() {
-            if !allowed.contains(&key.get_ref().as_ref()) {
-                let problem = Problem::UnknownKey {
-                    key: key.get_ref().to_string(),
-                    section: self.section,
-                };
-                ctx.report(key.span(), problem);
+            let name: &str = key.get_ref().as_ref();
+            if allowed.contains(&name) {
+                continue;
             }
+            // A secret-looking key is refused for what it is, wherever it is, so that the
+            // message says where keys go instead of listing the allowed ones.
+            let problem = if names_a_secret(name) && !Section::Llm.keys().contains(&name) {
+                Problem::SecretKey {
+                    key: name.to_owned(),
+                }
+            } else {
+                Problem::UnknownKey {
+                    key: name.to_owned(),
+                    section: self.section,
+                }
+            };
+            ctx.report(key.span(), problem);
         }
     }
 
@@ -129,6 +139,30 @@ impl<'a, 'i> Table<'a, 'i> {
         let (text, span) = self.string(ctx, key, DURATION_EXPECTED)?;
         let checked = positive_duration(text, &self.label(key), zero_expected);
         ctx.ok(span, checked)
+    }
+
+    /// The number (integer or float) at `key`, with its text as written and its span.
+    pub(super) fn number(
+        &self,
+        ctx: &mut Ctx<'_>,
+        key: &str,
+        expected: &'static str,
+    ) -> Option<(Option<f64>, String, Range<usize>)> {
+        let value = self.get(key)?;
+        let (number, written) = match value.get_ref() {
+            DeValue::Float(float) => (float.as_str().parse::<f64>().ok(), float.to_string()),
+            DeValue::Integer(integer) => (
+                i64::from_str_radix(integer.as_str(), integer.radix())
+                    .ok()
+                    .map(|n| n as f64),
+                integer.to_string(),
+            ),
+            _ => {
+                ctx.wrong_type(value, self.label(key), expected);
+                return None;
+            }
+        };
+        Some((number, written, value.span()))
     }
 
     /// The word at `key` parsed as `T`.

@@ -2,6 +2,11 @@
 
 use std::path::PathBuf;
 
+mod llm;
+
+pub use llm::LlmProblem;
+pub(crate) use llm::{NO_SECRETS, looks_like_a_key, names_a_secret};
+
 use crate::duration::DurationError;
 use crate::name::{MAX_NAME_LEN, Name, NameError};
 use crate::policy::{Strategy, UnknownVariant};
@@ -25,6 +30,8 @@ pub enum Section {
     Echo,
     /// A pod's `command` table.
     Command,
+    /// A pod's `llm` table.
+    Llm,
 }
 
 impl Section {
@@ -63,6 +70,7 @@ impl Section {
                 "cwd",
                 "echo",
                 "command",
+                "llm",
             ],
             Section::Process => &[
                 "name",
@@ -91,11 +99,28 @@ impl Section {
                 "cwd",
                 "echo",
                 "command",
+                "llm",
                 "argv",
             ],
             Section::Backoff => &["initial", "max", "multiplier", "reset_after"],
             Section::Echo => &["chunk_chars", "delay_ms"],
             Section::Command => &["argv", "timeout"],
+            Section::Llm => &[
+                "scheme",
+                "base_url",
+                "model",
+                "api_key_env",
+                "api_key_file",
+                "system",
+                "max_tokens",
+                "temperature",
+                "request_timeout",
+                "idle_timeout",
+                "max_attempts",
+                "retry_initial",
+                "retry_max",
+                "max_tool_rounds",
+            ],
         }
     }
 }
@@ -112,6 +137,7 @@ impl std::fmt::Display for Section {
             Section::Backoff => "in backoff",
             Section::Echo => "in echo",
             Section::Command => "in command",
+            Section::Llm => "in llm",
         })
     }
 }
@@ -177,12 +203,17 @@ pub enum Problem {
         Strategy::IN_TREE_FILE.join(", ")
     )]
     DynamicStrategy,
-    /// An engine name that is reserved but not implemented yet.
-    #[error("engine {engine:?} is not available yet (expected one of: echo, command)")]
-    EngineUnavailable {
-        /// The engine as written.
-        engine: String,
+    /// A key whose name says it would hold a secret (`api_key`, `token`, …).
+    #[error(
+        "key {key:?} would hold a secret: {NO_SECRETS} (expected the key's source, not its value)"
+    )]
+    SecretKey {
+        /// The key as written.
+        key: String,
     },
+    /// A problem in a pod's `llm` table.
+    #[error(transparent)]
+    Llm(#[from] LlmProblem),
     /// A name already used by another node of the tree.
     #[error(
         "duplicate name {:?}: already used at line {first_line} (expected names unique in the whole tree)",
@@ -334,7 +365,7 @@ pub enum Problem {
         "{key:?} settings do not apply to engine {engine:?} (expected engine = {key:?}, or no {key:?} table)"
     )]
     EngineSettingsMismatch {
-        /// `echo` or `command`.
+        /// `echo`, `command` or `llm`.
         key: &'static str,
         /// The pod's engine.
         engine: &'static str,

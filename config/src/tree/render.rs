@@ -111,7 +111,14 @@ fn write_pod(f: &mut Formatter<'_>, pod: &PodSpec) -> fmt::Result {
                 )?,
             }
         }
-        EngineSpec::Llm { .. } => f.write_str("pod, engine llm")?,
+        EngineSpec::Llm { config_json } => match crate::llm::LlmSpec::from_json(config_json) {
+            Ok(spec) => write!(
+                f,
+                "pod, engine llm ({} {} at {})",
+                spec.scheme, spec.model, spec.base_url
+            )?,
+            Err(_) => f.write_str("pod, engine llm (unreadable settings)")?,
+        },
     }
     write_env_cwd(f, &pod.env, pod.cwd.as_deref())
 }

@@ -155,6 +155,16 @@ fn method_state_matrix() {
             ],
         ),
         (
+            Method::Record {
+                item: Item::Registry { json: "{}".into() },
+            },
+            [
+                (None, false, PodStatus::Idle),
+                (None, false, PodStatus::Running),
+                (None, false, PodStatus::Paused),
+            ],
+        ),
+        (
             Method::ListVisiblePods,
             [
                 (Some(ErrorCode::InvalidRequest), false, PodStatus::Idle),

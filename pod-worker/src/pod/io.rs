@@ -65,12 +65,6 @@ pub async fn handshake(stream: &mut UnixStream) -> Result<Init, PodError> {
     }
 }
 
-/// `Ready`: from now on the pod takes methods.
-pub async fn ready(stream: &mut UnixStream) -> Result<(), PodError> {
-    write_frame(stream, &PodToRoot::Ready).await?;
-    Ok(())
-}
-
 type Frames = mpsc::UnboundedReceiver<Result<RootToPod, FrameError>>;
 
 /// Splits the socket into a frame receiver, a frame sender and the writer task.

@@ -339,7 +339,7 @@ pub async fn attach(ctx: &CtlCtx, client: &mut Client, name: String) -> Verdict 
 }
 
 fn pod_dir(ctx: &CtlCtx, name: &str) -> PathBuf {
-    ctx.state_dir.join("pods").join(name)
+    crate::paths::pod_dir(&ctx.state_dir, name)
 }
 
 fn offline_snapshot(ctx: &CtlCtx, name: &str) -> Result<CtlResponse, CtlError> {

@@ -114,7 +114,8 @@ fn node_json(node: &StatusNode) -> Value {
         "uptime_ms": node.uptime_ms,
         "last_exit": last_exit,
     });
-    if node.kind == NodeKind::Supervisor {
+    // Supervisors list their children; pods list the pods they spawned, if any.
+    if node.kind == NodeKind::Supervisor || !node.children.is_empty() {
         obj["children"] = Value::Array(node.children.iter().map(node_json).collect());
     }
     obj

@@ -30,6 +30,8 @@ pub struct CtlCtx {
     pub uid: u32,
     /// Where pods keep their session logs (`pods/<name>/`).
     pub state_dir: std::path::PathBuf,
+    /// The root's shared context (for spawning).
+    pub root: Arc<crate::ctx::RootCtx>,
 }
 
 /// Whether a peer with uid `peer` may control a root running as `owner`.
@@ -158,6 +160,21 @@ async fn handle(request: CtlRequest, ctx: &CtlCtx) -> CtlResponse {
             },
             Err(_) => error(CtlErrorKind::ShuttingDown, "already shutting down"),
         },
+        CtlRequest::Spawn {
+            parent,
+            name,
+            engine,
+            restart,
+        } => spawn(ctx, (parent, name, engine, restart)).await,
+        CtlRequest::Inspect { name } => match crate::orchestrate::inspect(&ctx.root, &name) {
+            Some(value) => CtlResponse::Ok {
+                message: serde_json::to_string_pretty(&value).unwrap_or_default(),
+            },
+            None => error(
+                CtlErrorKind::NotFound,
+                format!("no pod, process or supervisor named {name:?}"),
+            ),
+        },
         other @ (CtlRequest::Send { .. }
         | CtlRequest::Notify { .. }
         | CtlRequest::Pause { .. }
@@ -165,9 +182,7 @@ async fn handle(request: CtlRequest, ctx: &CtlCtx) -> CtlResponse {
         | CtlRequest::Cancel { .. }
         | CtlRequest::Attach { .. }
         | CtlRequest::Logs { .. }
-        | CtlRequest::Reload { .. }
-        | CtlRequest::Spawn { .. }
-        | CtlRequest::Inspect { .. }) => error(
+        | CtlRequest::Reload { .. }) => error(
             CtlErrorKind::BadRequest,
             format!("this podsup does not serve {}", verb(&other)),
         ),
@@ -191,6 +206,42 @@ fn verb(request: &CtlRequest) -> &'static str {
         CtlRequest::Reload { .. } => "reload",
         CtlRequest::Spawn { .. } => "spawn",
         CtlRequest::Inspect { .. } => "inspect",
+    }
+}
+
+async fn spawn(
+    ctx: &CtlCtx,
+    (parent, name, engine, restart): (String, String, String, String),
+) -> CtlResponse {
+    let restart = match restart.parse() {
+        Ok(r) => r,
+        Err(_) => {
+            return error(
+                CtlErrorKind::BadRequest,
+                format!("--restart must be permanent, transient or temporary, not {restart:?}"),
+            );
+        }
+    };
+    let order = crate::orchestrate::Order {
+        spawner: parent,
+        name,
+        engine,
+        restart,
+        scope: Vec::new(),
+    };
+    match crate::orchestrate::spawn(&ctx.root, order).await {
+        Ok(spawned) => CtlResponse::Ok {
+            message: format!(
+                "spawned {} (pid {}, generation {})",
+                spawned.name,
+                spawned.pid.map_or("-".into(), |p| p.to_string()),
+                spawned.generation
+            ),
+        },
+        Err(refusal) => error(
+            CtlErrorKind::InvalidState,
+            format!("spawn refused ({:?}): {}", refusal.kind, refusal.message),
+        ),
     }
 }
 

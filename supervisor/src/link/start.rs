@@ -151,11 +151,11 @@ fn init_for(args: &LinkArgs) -> Init {
             unreachable!("init only for pods")
         }
     };
-    let pod_dir = |base: &std::path::Path| base.join("pods").join(&args.name);
+    let pod_dir = |base: &std::path::Path| crate::paths::pod_dir(base, &args.name);
     Init {
         name: args.name.clone(),
         generation: args.generation,
-        parent: None,
+        parent: args.parent.clone(),
         state_dir: pod_dir(&args.ctx.state_dir).display().to_string(),
         runtime_dir: pod_dir(&args.ctx.runtime_dir).display().to_string(),
         engine,

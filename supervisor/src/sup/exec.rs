@@ -4,12 +4,12 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use podsup_config::{ChildKind, StartMode};
-use podsup_wire::NodeState;
 use podsup_wire::ctl::LastExit;
+use podsup_wire::{Method, NodeState, PodEvent};
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, SpawnErr};
 
-use super::{Handle, Op, SupArgs, SupMsg, SupState, Supervisor};
+use super::{Handle, Op, Role, SupArgs, SupMsg, SupState, Supervisor, spawned};
 use crate::core::{Action, ChildState};
 use crate::ctx::DaemonEvent;
 use crate::link::{Ended, Link, LinkArgs};
@@ -104,9 +104,23 @@ pub async fn child_exited(
         n.pid = None;
         n.last_exit = Some(ended.last.clone());
     });
+    if let (Some(spawner), ExitKind::Abnormal, Some(exit)) =
+        (state.role.spawner(), ended.kind, ended.last.status)
+    {
+        let crashed = PodEvent::Crashed {
+            pod_name: name.clone(),
+            exit,
+        };
+        state
+            .ctx
+            .registry
+            .deliver(spawner, Method::PodEvent(crashed));
+    }
+    let before = spawned::generations(state);
     let actions = state.core.exited(idx, ended.kind, Instant::now());
     publish(state, idx);
     run(myself, state, actions).await;
+    spawned::settle(state, &before);
 }
 
 /// Carries out `actions` in order, feeding start failures back into the core.
@@ -215,8 +229,8 @@ async fn escalate(myself: &ActorRef<SupMsg>, state: &mut SupState, reason: Strin
         publish(state, idx);
     }
     let reason = format!("supervisor {}: {reason}", state.name);
-    match &state.parent {
-        Some(parent) => {
+    match state.role.clone() {
+        Role::Child(parent) => {
             let msg = SupMsg::ChildExited {
                 name: state.name.clone(),
                 generation: state.generation,
@@ -232,16 +246,27 @@ async fn escalate(myself: &ActorRef<SupMsg>, state: &mut SupState, reason: Strin
                 tracing::error!(supervisor = %state.name, %e, "parent gone");
             }
         }
-        None => {
+        Role::Root => {
             if let Err(e) = state.ctx.daemon.send(DaemonEvent::RootFailed(reason)) {
                 tracing::error!(%e, "daemon loop gone");
             }
+        }
+        Role::Spawned { spawner } => {
+            for idx in (0..state.core.children.len()).rev() {
+                spawned::forget(state, idx);
+            }
+            let me = myself.get_id();
+            state.ctx.registry.update(&spawner, |n| {
+                if n.spawned.as_ref().is_some_and(|s| s.get_id() == me) {
+                    n.spawned = None;
+                }
+            });
         }
     }
     myself.stop(None);
 }
 
-async fn start_one(
+pub(super) async fn start_one(
     myself: &ActorRef<SupMsg>,
     state: &mut SupState,
     idx: usize,
@@ -267,6 +292,7 @@ fn spawn_child(
     });
     let myself = myself.clone();
     let ctx = state.ctx.clone();
+    let spawner = state.role.spawner().map(str::to_owned);
     async move {
         let cell = myself.get_cell();
         let spawned = match spec.kind {
@@ -275,7 +301,7 @@ fn spawn_child(
                     name,
                     generation,
                     spec: sup,
-                    parent: Some(myself),
+                    role: Role::Child(myself),
                     ctx,
                 };
                 Actor::spawn_linked(None, Supervisor, args, cell)
@@ -290,6 +316,7 @@ fn spawn_child(
                     start_timeout: spec.start_timeout,
                     shutdown: spec.shutdown,
                     supervisor: myself,
+                    parent: spawner,
                     ctx,
                 };
                 Actor::spawn_linked(None, Link, args, cell)
@@ -333,7 +360,7 @@ fn finish_start(
 }
 
 /// Stops one child per its shutdown spec and waits until it is gone.
-async fn stop_one(state: &mut SupState, idx: usize) {
+pub(super) async fn stop_one(state: &mut SupState, idx: usize) {
     let name = state.core.children[idx].name.clone();
     let Some(handle) = state.handles[idx].take() else {
         state.core.stopped(idx);
@@ -370,7 +397,7 @@ async fn stop_one(state: &mut SupState, idx: usize) {
 }
 
 /// Copies one child's core state into the registry.
-fn publish(state: &SupState, idx: usize) {
+pub(super) fn publish(state: &SupState, idx: usize) {
     let c = &state.core.children[idx];
     let (node_state, since) = match c.state {
         ChildState::Stopped => (NodeState::Stopped, None),

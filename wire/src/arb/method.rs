@@ -31,6 +31,7 @@ pub fn method() -> impl Strategy<Value = Method> {
         text().prop_map(|name| Method::InspectPod { name }),
         text().prop_map(|name| Method::AttachOrRestorePod { name }),
         Just(Method::Snapshot),
+        crate::arb::event::item().prop_map(|item| Method::Record { item }),
     ]
 }
 
@@ -50,6 +51,7 @@ variants!(Method {
     InspectPod,
     AttachOrRestorePod,
     Snapshot,
+    Record,
 });
 
 arbitrary! {

@@ -29,6 +29,9 @@ pub fn pod_request() -> impl Strategy<Value = PodRequest> {
             .prop_map(|(name, last)| PodRequest::ReadOutput { name, last }),
         text().prop_map(|name| PodRequest::Stop { name }),
         Just(PodRequest::List),
+        Just(PodRequest::ListVisible),
+        text().prop_map(|name| PodRequest::Inspect { name }),
+        text().prop_map(|name| PodRequest::AttachOrRestore { name }),
     ]
 }
 
@@ -60,7 +63,10 @@ variants!(PodRequest {
     Send,
     ReadOutput,
     Stop,
-    List
+    List,
+    ListVisible,
+    Inspect,
+    AttachOrRestore
 });
 variants!(RefusalKind {
     NotFound,
