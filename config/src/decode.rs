@@ -18,6 +18,7 @@ mod child;
 mod ctx;
 mod environment;
 mod llm;
+mod logs;
 mod pod;
 mod process;
 mod program;
@@ -47,11 +48,13 @@ pub(crate) fn decode(source: &str, path: &Path) -> Result<Tree, Vec<Diagnostic>>
     top.check_keys(&mut ctx);
     let name = tree_name(&mut ctx, &top);
     let root = supervisor::decode_body(&mut ctx, &top, Name::root());
+    let logs = logs::decode(&mut ctx, &top);
     let diagnostics = ctx.finish();
     if diagnostics.is_empty() {
         Ok(Tree {
             name,
             root,
+            logs,
             source: absolute,
         })
     } else {

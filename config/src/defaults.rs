@@ -1,5 +1,6 @@
 //! The value of every optional key of tree.toml when it is left out.
 
+use std::num::{NonZeroU32, NonZeroU64};
 use std::time::Duration;
 
 use crate::policy::{Restart, StartMode, Strategy};
@@ -48,3 +49,15 @@ pub const LLM_RETRY_INITIAL: Duration = Duration::from_millis(500);
 pub const LLM_RETRY_MAX: Duration = Duration::from_secs(20);
 /// `llm.max_tool_rounds`.
 pub const LLM_MAX_TOOL_ROUNDS: u32 = 16;
+/// `logs.max_size`: 10 MiB.
+pub const LOGS_MAX_SIZE: NonZeroU64 = match NonZeroU64::new(10 << 20) {
+    Some(size) => size,
+    None => panic!("10 MiB is not zero"),
+};
+/// `logs.max_files`: rotated files kept besides the current one.
+pub const LOGS_MAX_FILES: NonZeroU32 = match NonZeroU32::new(5) {
+    Some(count) => count,
+    None => panic!("5 is not zero"),
+};
+/// Largest `logs.max_files` accepted.
+pub const LOGS_MAX_FILES_LIMIT: u32 = 1000;

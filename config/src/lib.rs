@@ -21,6 +21,7 @@ mod error;
 mod llm;
 mod name;
 mod policy;
+pub mod size;
 mod spec;
 mod tree;
 
@@ -31,8 +32,9 @@ pub use error::{
 pub use llm::{ApiKey, LlmScheme, LlmSpec};
 pub use name::{MAX_NAME_LEN, Name, NameError};
 pub use policy::{Restart, Shutdown, StartMode, Strategy, UnknownVariant};
+pub use size::{SizeError, format_size, parse_size};
 pub use spec::{
-    Backoff, ChildKind, ChildSpec, Intensity, PodSpec, ProcessSpec, SupervisorSpec, Tree,
+    Backoff, ChildKind, ChildSpec, Intensity, LogSpec, PodSpec, ProcessSpec, SupervisorSpec, Tree,
 };
 pub use tree::Walk;
 

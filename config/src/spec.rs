@@ -4,6 +4,7 @@
 //! file that breaks a rule, so code consuming a spec does not re-validate it.
 
 use std::collections::BTreeMap;
+use std::num::{NonZeroU32, NonZeroU64};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,9 +20,33 @@ pub struct Tree {
     pub name: String,
     /// The root supervisor, named [`Name::ROOT`].
     pub root: SupervisorSpec,
+    /// How the captured stdout/stderr of every pod and process is kept (`[logs]`).
+    pub logs: LogSpec,
     /// Absolute path of the file the tree was read from (the path given to
     /// [`crate::parse`], made absolute); reloads read it again.
     pub source: PathBuf,
+}
+
+/// Size-based rotation of the captured output of each child: `output.log` grows to
+/// `max_size`, then becomes `output.log.1` (the older ones move up by one), and at most
+/// `max_files` rotated files are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LogSpec {
+    /// Largest size of one file, in bytes; a file is rotated before a line would take it
+    /// past this (a single longer line still gets a file of its own).
+    pub max_size: NonZeroU64,
+    /// How many rotated files (`output.log.1` … `output.log.N`) are kept besides the
+    /// current one.
+    pub max_files: NonZeroU32,
+}
+
+impl Default for LogSpec {
+    fn default() -> LogSpec {
+        LogSpec {
+            max_size: crate::defaults::LOGS_MAX_SIZE,
+            max_files: crate::defaults::LOGS_MAX_FILES,
+        }
+    }
 }
 
 /// A supervisor node and, recursively, everything under it.

@@ -57,7 +57,7 @@ fn unknown_key_lists_the_expected_ones() {
     assert_eq!(
         problem("name = \"t\"\nstrategi = \"one_for_one\"\n"),
         "2:1: unknown key \"strategi\" at the top level (expected one of: name, strategy, \
-         max_restarts, within, start, backoff, child)"
+         max_restarts, within, start, backoff, logs, child)"
     );
     assert_eq!(
         problem("name = \"t\"\nbackoff = { initial = \"1s\", factor = 2 }\n"),

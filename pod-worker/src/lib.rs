@@ -19,6 +19,14 @@ pub const POD_FD: i32 = 3;
 
 /// Entry point of `podsup pod-worker`.
 pub fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PODSUP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

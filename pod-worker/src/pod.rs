@@ -48,12 +48,25 @@ struct Pod {
 pub async fn run() -> Result<(), PodError> {
     let mut stream = io::socket()?;
     let init = io::handshake(&mut stream).await?;
-    let opened = SessionLog::open(Path::new(&init.state_dir), FsyncPolicy::Checkpoints)
-        .map_err(PodError::Log)?;
     let (mut from_root, to_root, writer) = io::split(stream);
     let client = RootClient::new(&init.name, to_root.clone());
-    let engine = AnyEngine::from_spec(&init.engine, || orchestra::tools(&client))
-        .map_err(PodError::Engine)?;
+    let (opened, engine) = match prepare(&init, &client) {
+        Ok(prepared) => prepared,
+        Err(e) => {
+            // Say why instead of Ready, so the root (and the operator) can tell.
+            let failure = Event::Error {
+                code: podsup_wire::ErrorCode::Internal,
+                message: e.to_string(),
+            };
+            if to_root.send(PodToRoot::Event(failure)).is_err() {
+                tracing::debug!("root link gone before the failure could be told");
+            }
+            drop(to_root);
+            drop(client);
+            io::flush(writer).await;
+            return Err(e);
+        }
+    };
     let mut terms = signal(SignalKind::terminate()).map_err(PodError::Setup)?;
     if to_root.send(PodToRoot::Ready).is_err() {
         return Err(PodError::Protocol("root link closed before Ready".into()));
@@ -108,6 +121,18 @@ pub async fn run() -> Result<(), PodError> {
     drop(pod);
     io::flush(writer).await;
     outcome
+}
+
+/// Opens the session log and builds the engine: what a pod needs before it is Ready.
+fn prepare(
+    init: &Init,
+    client: &RootClient,
+) -> Result<(crate::session_log::Opened, AnyEngine), PodError> {
+    let opened = SessionLog::open(Path::new(&init.state_dir), FsyncPolicy::Checkpoints)
+        .map_err(PodError::Log)?;
+    let engine = AnyEngine::from_spec(&init.engine, || orchestra::tools(client))
+        .map_err(PodError::Engine)?;
+    Ok((opened, engine))
 }
 
 type Joined = Result<(AnyEngine, Result<TurnEnd, EngineError>), tokio::task::JoinError>;

@@ -132,6 +132,12 @@ enum CtlVerb {
         #[arg(long, default_value = "temporary")]
         restart: String,
     },
+    /// Re-read the tree file and apply the difference (SIGHUP does the same).
+    Reload {
+        /// Print the plan without applying it.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Describe a pod: state, spawner, spawned pods, engine.
     Inspect {
         /// Pod name.
@@ -268,6 +274,7 @@ fn ctl(runtime_dir: Option<PathBuf>, verb: CtlVerb, json: bool) -> ExitCode {
             restart,
         },
         CtlVerb::Inspect { name } => CtlRequest::Inspect { name },
+        CtlVerb::Reload { dry_run } => CtlRequest::Reload { dry_run },
         CtlVerb::Logs {
             name,
             follow,
@@ -289,7 +296,8 @@ fn ctl(runtime_dir: Option<PathBuf>, verb: CtlVerb, json: bool) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let mut printer = Printer::new(json);
+    let history = matches!(request, CtlRequest::Logs { .. });
+    let mut printer = Printer::new(json, history);
     let outcome = rt.block_on(async {
         let mut conversation = client::send(&dir, &request).await?;
         while let Some(response) = conversation.next().await? {

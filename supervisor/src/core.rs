@@ -96,6 +96,23 @@ impl SupCore {
         }
     }
 
+    /// Replaces the policy (a reload); the restart history starts afresh.
+    pub fn set_policy(
+        &mut self,
+        strategy: Strategy,
+        intensity: Intensity,
+        backoff: Option<Backoff>,
+    ) {
+        self.strategy = strategy;
+        self.log = RestartLog::new(intensity);
+        self.backoff = backoff;
+    }
+
+    /// The strategy.
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
     /// Appends a stopped child; returns its index.
     pub fn add(&mut self, name: String, restart: Restart) -> usize {
         self.children.push(ChildCore {

@@ -15,8 +15,15 @@ pub enum DaemonEvent {
     RootFailed(String),
     /// Stop the tree in reverse start order and exit 0 (ctl shutdown, SIGTERM, SIGINT).
     Shutdown,
-    /// SIGHUP arrived.
+    /// SIGHUP arrived: reload the tree file.
     Hangup,
+    /// `ctl reload`: re-read the tree file and apply (or, dry run, only plan) the diff.
+    Reload {
+        /// Only plan.
+        dry_run: bool,
+        /// The plan, or why the new tree was refused.
+        reply: tokio::sync::oneshot::Sender<Result<String, String>>,
+    },
 }
 
 /// Shared by every actor of one root.

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::ctl::server::{self, CtlCtx};
 use crate::ctx::{DaemonEvent, RootCtx};
+use crate::notify::{self, Counts, Heartbeat};
 use crate::paths;
 use crate::registry::{Node, Registry};
 use crate::spawn::Spawner;
@@ -132,7 +133,7 @@ fn watch_signals(daemon: mpsc::UnboundedSender<DaemonEvent>) -> Result<(), RunEr
 
 /// Runs a tree until it is shut down (Ok) or its root supervisor fails (Err).
 pub async fn run(opts: StartOptions) -> Result<(), RunError> {
-    let tree = podsup_config::load(&opts.tree)?;
+    let mut tree = podsup_config::load(&opts.tree)?;
     let runtime_dir = paths::runtime_dir(opts.runtime_dir.as_deref());
     let state_dir = paths::state_dir(opts.state_dir.as_deref());
     paths::ensure_private_dir(&state_dir)
@@ -172,6 +173,8 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
     tokio::spawn(server::serve(listener, ctl));
 
     tracing::info!(tree = %tree.name, runtime_dir = %runtime_dir.display(), pid = std::process::id(), "starting");
+    let mut heartbeat = Heartbeat::from_env(std::time::Instant::now());
+    heartbeat.starting(&tree.name);
     let args = SupArgs {
         name: ROOT.into(),
         generation: 1,
@@ -191,17 +194,36 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
         n.since = Some(std::time::Instant::now());
     });
     tracing::info!(tree = %tree.name, "tree is up");
+    // Every static child is ready: Actor::spawn returns only after the root's pre_start.
+    heartbeat.ready(&Counts::of(&registry));
     crate::orchestrate::reconcile(&ctx).await;
 
     let outcome = loop {
-        match daemon_rx.recv().await {
-            Some(DaemonEvent::Shutdown) | None => break Ok(()),
-            Some(DaemonEvent::RootFailed(reason)) => break Err(RunError::RootFailed(reason)),
-            Some(DaemonEvent::Hangup) => {
-                tracing::warn!("SIGHUP: reload is not available in this version; ignoring");
+        // The watchdog is fed from this loop, and only from it, so a wedged root stops
+        // feeding it and systemd kills it.
+        let deadline = tokio::time::Instant::from_std(heartbeat.next_deadline());
+        tokio::select! {
+            event = daemon_rx.recv() => match event {
+                Some(DaemonEvent::Shutdown) | None => break Ok(()),
+                Some(DaemonEvent::RootFailed(reason)) => break Err(RunError::RootFailed(reason)),
+                Some(DaemonEvent::Hangup) => match reload(&opts.tree, &mut tree, &root, false).await {
+                    Ok(plan) => tracing::info!("SIGHUP: reloaded {}:\n{plan}", opts.tree.display()),
+                    Err(e) => tracing::error!("SIGHUP: reload refused:\n{e}"),
+                },
+                Some(DaemonEvent::Reload { dry_run, reply }) => {
+                    let answer = reload(&opts.tree, &mut tree, &root, dry_run).await;
+                    if reply.send(answer).is_err() {
+                        tracing::debug!("reload requester went away");
+                    }
+                }
+            },
+            () = tokio::time::sleep_until(deadline) => {
+                notify::wedge_if_requested();
+                heartbeat.tick(&Counts::of(&registry), std::time::Instant::now());
             }
         }
     };
+    heartbeat.stopping();
     if outcome.is_ok() {
         tracing::info!("shutting down");
         registry.update(ROOT, |n| n.state = NodeState::Stopping);
@@ -231,5 +253,35 @@ async fn stop_spawned(registry: &Registry) {
         if let Err(e) = sup.call(SupMsg::StopAll, None).await {
             tracing::debug!(%spawner, %e, "spawned pods' supervisor already gone");
         }
+    }
+}
+
+/// Re-reads the tree file and applies the difference (or only plans it). An invalid file
+/// is refused with its errors and the running tree is left as it is.
+async fn reload(
+    path: &Path,
+    tree: &mut podsup_config::Tree,
+    root: &ractor::ActorRef<SupMsg>,
+    dry_run: bool,
+) -> Result<String, String> {
+    let new =
+        podsup_config::load(path).map_err(|e| format!("{e}\nthe running tree is unchanged"))?;
+    let plan = crate::reload::diff(ROOT, &tree.root, &new.root);
+    if dry_run {
+        return Ok(format!("dry run, nothing applied:\n{plan}"));
+    }
+    match root
+        .call(
+            |reply| SupMsg::Reload(Box::new(new.root.clone()), reply),
+            None,
+        )
+        .await
+    {
+        Ok(ractor::rpc::CallResult::Success(Ok(applied))) => {
+            *tree = new;
+            Ok(applied)
+        }
+        Ok(ractor::rpc::CallResult::Success(Err(e))) => Err(format!("reload failed part way: {e}")),
+        Ok(_) | Err(_) => Err("the root supervisor went away during the reload".into()),
     }
 }

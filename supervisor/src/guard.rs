@@ -26,7 +26,11 @@ pub struct Guard {
 impl Guard {
     /// Starts `exe guard`.
     pub fn start(exe: &std::path::Path) -> std::io::Result<Guard> {
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        for key in crate::spawn::STRIPPED_ENV {
+            command.env_remove(key);
+        }
+        let mut child = command
             .arg("guard")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())

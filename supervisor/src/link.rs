@@ -181,6 +181,14 @@ fn frame_from_pod(state: &mut LinkState, frame: PodToRoot) {
     match frame {
         PodToRoot::PodEvent(event) => pod_event(state, event),
         PodToRoot::Event(event) => {
+            if let Event::Alert { level, message } = &event {
+                let pod = &state.args.name;
+                match level {
+                    podsup_wire::event::AlertLevel::Info => tracing::info!(%pod, "{message}"),
+                    podsup_wire::event::AlertLevel::Warning => tracing::warn!(%pod, "{message}"),
+                    podsup_wire::event::AlertLevel::Error => tracing::error!(%pod, "{message}"),
+                }
+            }
             if let Event::Status { status } | Event::Snapshot { status, .. } = &event {
                 let status = *status;
                 state

@@ -18,8 +18,9 @@ use crate::intent::{Intent, IntentError};
 use crate::link::LinkMsg;
 use crate::sup::SupMsg;
 
-/// Events a pod's feed can hold before its slowest subscriber is dropped.
-pub const FEED_CAPACITY: usize = 4096;
+/// Events a pod's feed can hold before its slowest subscriber is dropped. The ring exists
+/// only while someone is subscribed, so idle pods cost nothing.
+pub const FEED_CAPACITY: usize = 16384;
 
 /// What subscribers of a pod (attached ctl clients) receive, across its generations.
 #[derive(Debug, Clone)]
@@ -78,7 +79,7 @@ pub struct Node {
     pub spawned: Option<ActorRef<SupMsg>>,
     /// Methods waiting for this pod to be up (pod events for a spawner that is down).
     pub inbox: Vec<podsup_wire::Method>,
-    /// Subscribers' feed (pods only); lives as long as the name.
+    /// Subscribers' feed (pods only), created by the first subscriber.
     pub feed: Option<broadcast::Sender<Feed>>,
 }
 
@@ -101,7 +102,7 @@ impl Node {
             spawned: None,
             inbox: Vec::new(),
             pod_status: None,
-            feed: (kind == NodeKind::Pod).then(|| broadcast::channel(FEED_CAPACITY).0),
+            feed: None,
         }
     }
 }
@@ -242,15 +243,32 @@ impl Registry {
         self.lock().nodes.keys().cloned().collect()
     }
 
-    /// Publishes to `name`'s feed; nobody listening is fine.
+    /// Publishes to `name`'s feed; nobody listening is fine. The feed is dropped when its
+    /// last subscriber has gone.
     pub fn publish(&self, name: &str, feed: Feed) {
-        let sender = self.lock().nodes.get(name).and_then(|n| n.feed.clone());
-        if let Some(sender) = sender {
-            // An error only means no subscriber right now.
-            if sender.send(feed).is_err() {
-                tracing::trace!(pod = name, "no subscribers");
-            }
+        let mut inner = self.lock();
+        let Some(node) = inner.nodes.get_mut(name) else {
+            return;
+        };
+        let Some(sender) = &node.feed else {
+            return;
+        };
+        if sender.send(feed).is_err() {
+            node.feed = None;
         }
+    }
+
+    /// Subscribes to pod `name`'s feed (creating it); `None` if it is not a pod.
+    pub fn subscribe(&self, name: &str) -> Option<broadcast::Receiver<Feed>> {
+        let mut inner = self.lock();
+        let node = inner.nodes.get_mut(name)?;
+        if node.kind != NodeKind::Pod {
+            return None;
+        }
+        let sender = node
+            .feed
+            .get_or_insert_with(|| broadcast::channel(FEED_CAPACITY).0);
+        Some(sender.subscribe())
     }
 
     /// Counts of nodes by state, for summaries.

@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 /// Environment variables that belong to the root's own service manager, never a child's.
-const STRIPPED_ENV: [&str; 7] = [
+pub const STRIPPED_ENV: [&str; 7] = [
     "NOTIFY_SOCKET",
     "WATCHDOG_PID",
     "WATCHDOG_USEC",

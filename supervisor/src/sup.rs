@@ -3,6 +3,7 @@
 //! registry current for its children.
 
 mod exec;
+mod reload;
 mod spawned;
 
 use std::sync::Arc;
@@ -56,6 +57,8 @@ pub enum SupMsg {
         u64,
         RpcReplyPort<Result<(u64, Option<u32>), String>>,
     ),
+    /// Apply a new spec of this supervisor (a reload); answers the plan it carried out.
+    Reload(Box<SupervisorSpec>, RpcReplyPort<Result<String, String>>),
     /// Stop a child and forget it (a spawner's `stop_pod`): it is reclaimed.
     RemoveChild(String, RpcReplyPort<Result<(), String>>),
 }
@@ -98,6 +101,8 @@ impl Handle {
 pub struct SupState {
     name: String,
     generation: u64,
+    /// Its own spec without children (those are `specs`), for reloads.
+    shell: SupervisorSpec,
     specs: Vec<ChildSpec>,
     core: SupCore,
     handles: Vec<Option<Handle>>,
@@ -184,9 +189,14 @@ impl Actor for Supervisor {
                 },
             );
         }
+        let shell = SupervisorSpec {
+            children: Vec::new(),
+            ..spec.clone()
+        };
         let mut state = SupState {
             name: args.name,
             generation: args.generation,
+            shell,
             handles: vec![None; spec.children.len()],
             specs: spec.children,
             core,
@@ -225,6 +235,12 @@ impl Actor for Supervisor {
                 let answer = spawned::add_child(&myself, state, (*spec, previous)).await;
                 if reply.send(answer).is_err() {
                     tracing::debug!(supervisor = %state.name, "spawn requester went away");
+                }
+            }
+            SupMsg::Reload(spec, reply) => {
+                let answer = reload::apply(&myself, state, *spec).await;
+                if reply.send(answer).is_err() {
+                    tracing::debug!(supervisor = %state.name, "reload requester went away");
                 }
             }
             SupMsg::RemoveChild(name, reply) => {

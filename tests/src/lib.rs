@@ -634,3 +634,299 @@ pub fn item_of(entry: &Value) -> (String, String) {
         .unwrap_or_else(|| panic!("entry without an item: {entry}"));
     (kind.clone(), body["text"].as_str().unwrap_or("").to_owned())
 }
+
+/// What the end-to-end tests of `llm` pods share (`pod_llm.rs`, `pod_llm_anthropic.rs`):
+/// a tree with one llm pod aimed at a [`mock_llm::MockLlm`], bounded `ctl` runs, and
+/// readers of `ctl --json` event lines.
+pub mod llm_pod {
+    use std::process::Output;
+
+    use serde_json::Value;
+
+    use super::mock_llm::MockLlm;
+    use super::{Root, WAIT, ctl_command, event_of, item_of, output_text, output_within};
+
+    /// The llm pod of [`tree`].
+    pub const POD: &str = "planner";
+
+    /// A tree with one `engine = "llm"` pod, [`POD`], speaking `scheme` (`openai_chat` or
+    /// `anthropic`) to `base_url` without a key, with timeouts and backoffs short enough
+    /// for tests: 5 s until headers, 500 ms of silence in a stream, retries after 10 ms
+    /// doubling up to 200 ms. `extra` adds lines to the llm table (`max_attempts = 2`,
+    /// `api_key_env = "…"`).
+    pub fn tree(scheme: &str, base_url: &str, extra: &str) -> String {
+        format!(
+            r#"
+name = "llm"
+strategy = "one_for_one"
+max_restarts = 100
+within = "10s"
+
+[[child]]
+name = "{POD}"
+kind = "pod"
+engine = "llm"
+
+[child.llm]
+scheme = "{scheme}"
+base_url = "{base_url}"
+model = "mock-model"
+request_timeout = "5s"
+idle_timeout = "500ms"
+retry_initial = "10ms"
+retry_max = "200ms"
+{extra}
+"#
+        )
+    }
+
+    /// Starts [`tree`] at `mock` and waits until [`POD`] runs at generation 1.
+    pub fn start(mock: &MockLlm, scheme: &str, extra: &str) -> Root {
+        let root = Root::start(&tree(scheme, &mock.url(), extra));
+        root.wait_running(POD, 1);
+        root
+    }
+
+    /// Runs `ctl ARGS…`, killed (and the test failed) if it takes longer than [`WAIT`].
+    pub fn ctl(root: &Root, args: &[&str]) -> Output {
+        output_within(&mut ctl_command(&root.runtime_dir(), args), WAIT)
+    }
+
+    /// Runs `ctl ARGS…` expecting exit code `code`; returns its output.
+    pub fn ctl_code(root: &Root, args: &[&str], code: i32) -> Output {
+        let out = ctl(root, args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "ctl {args:?}: {}\nlog:\n{}",
+            output_text(&out),
+            root.log()
+        );
+        out
+    }
+
+    /// Runs `ctl --json ARGS…` expecting exit code `code`; returns its stdout lines, each
+    /// parsed as JSON.
+    pub fn ctl_json(root: &Root, args: &[&str], code: i32) -> Vec<Value> {
+        let args: Vec<&str> = ["--json"].iter().chain(args).copied().collect();
+        json_lines(&ctl_code(root, &args, code).stdout)
+    }
+
+    /// Every line of `stdout` parsed as JSON; panics on a line that is not.
+    pub fn json_lines(stdout: &[u8]) -> Vec<Value> {
+        String::from_utf8_lossy(stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect()
+    }
+
+    /// The variant names of the events in `lines`, in order.
+    pub fn event_names(lines: &[Value]) -> Vec<&str> {
+        lines
+            .iter()
+            .filter_map(event_of)
+            .map(|(name, _)| name)
+            .collect()
+    }
+
+    /// The bodies of the events called `name` in `lines`, in order.
+    pub fn bodies<'a>(lines: &'a [Value], name: &str) -> Vec<&'a Value> {
+        lines
+            .iter()
+            .filter_map(event_of)
+            .filter(|(n, _)| *n == name)
+            .map(|(_, body)| body)
+            .collect()
+    }
+
+    /// Where the first event called `name` is in `lines`.
+    pub fn position(lines: &[Value], name: &str) -> Option<usize> {
+        lines
+            .iter()
+            .position(|l| event_of(l).is_some_and(|(n, _)| n == name))
+    }
+
+    /// The `TextDelta` texts of `lines`, concatenated.
+    pub fn streamed_text(lines: &[Value]) -> String {
+        bodies(lines, "TextDelta")
+            .iter()
+            .map(|body| body["text"].as_str().expect("delta text"))
+            .collect()
+    }
+
+    /// The `RunEnd` results in `lines` (`"Finished"`, `"Paused"`, …), in order.
+    pub fn run_ends(lines: &[Value]) -> Vec<&str> {
+        bodies(lines, "RunEnd")
+            .iter()
+            .filter_map(|body| body["result"].as_str())
+            .collect()
+    }
+
+    /// The committed items of `pod` (`ctl --json logs`) as `(variant, text)`.
+    pub fn items(root: &Root, pod: &str) -> Vec<(String, String)> {
+        root.entries(pod).iter().map(item_of).collect()
+    }
+
+    /// `(kind, text)` as owned strings, to compare with [`items`].
+    pub fn pair(kind: &str, text: &str) -> (String, String) {
+        (kind.to_owned(), text.to_owned())
+    }
+}
+
+/// What the tests of pods that spawn pods share (`spawn.rs`, `spawn_llm.rs`,
+/// `spawn_model.rs`): a spawner's log read as the pod events it received and as the
+/// registry it records, and the spawned pods `ctl status` lists.
+pub mod spawning {
+    use std::collections::BTreeMap;
+
+    use serde_json::Value;
+
+    use super::{Root, WAIT, nodes, output_text, wait_until};
+
+    /// The pod events among a pod's committed entries, in order, as `(variant, body)`:
+    /// `{"item":{"PodEvent":{"Crashed":{…}}}}` → `("Crashed", {…})`.
+    pub fn pod_events(entries: &[Value]) -> Vec<(String, Value)> {
+        entries
+            .iter()
+            .filter_map(|e| e["item"]["PodEvent"].as_object())
+            .filter_map(|event| event.iter().next())
+            .map(|(kind, body)| (kind.clone(), body.clone()))
+            .collect()
+    }
+
+    /// The pod events about `pod` (by `pod_name`), in order.
+    pub fn events_about(entries: &[Value], pod: &str) -> Vec<(String, Value)> {
+        pod_events(entries)
+            .into_iter()
+            .filter(|(_, body)| body["pod_name"] == pod)
+            .collect()
+    }
+
+    /// The registry changes (`Item::Registry`) among a pod's committed entries, parsed:
+    /// `{"op":"spawned","name":…,"restart":…,"scope":[…],"generation":1}` or
+    /// `{"op":"respawned","name":…,"generation":…}`.
+    pub fn registry_changes(entries: &[Value]) -> Vec<Value> {
+        entries
+            .iter()
+            .filter_map(|e| e["item"]["Registry"]["json"].as_str())
+            .map(|json| {
+                serde_json::from_str(json)
+                    .unwrap_or_else(|e| panic!("registry entry is not JSON ({e}): {json}"))
+            })
+            .collect()
+    }
+
+    /// The registry a spawner's log records, folded as a restarted spawner or root replays
+    /// it: `spawned` adds a record, `respawned` and a `Restarted` event set its generation,
+    /// a `Reclaimed` event removes it. Child name → its record.
+    pub fn replay(entries: &[Value]) -> BTreeMap<String, Value> {
+        let mut registry = BTreeMap::new();
+        for entry in entries {
+            let item = &entry["item"];
+            if let Some(json) = item["Registry"]["json"].as_str() {
+                let change: Value = serde_json::from_str(json)
+                    .unwrap_or_else(|e| panic!("registry entry is not JSON ({e}): {json}"));
+                let name = change["name"].as_str().unwrap_or_default().to_owned();
+                match change["op"].as_str() {
+                    Some("spawned") => {
+                        registry.insert(name, change);
+                    }
+                    Some("respawned") => {
+                        if let Some(record) = registry.get_mut(&name) {
+                            record["generation"] = change["generation"].clone();
+                        }
+                    }
+                    other => panic!("unknown registry op {other:?}: {json}"),
+                }
+            } else if let Some(body) = item["PodEvent"]["Reclaimed"].as_object() {
+                let name = body["pod_name"].as_str().unwrap_or_default();
+                registry.remove(name);
+            } else if let Some(body) = item["PodEvent"]["Restarted"].as_object() {
+                let name = body["pod_name"].as_str().unwrap_or_default();
+                if let Some(record) = registry.get_mut(name) {
+                    record["generation"] = body["generation"].clone();
+                }
+            }
+        }
+        registry
+    }
+
+    /// The pods `spawner` spawned, as `ctl status` lists them (under its node).
+    pub fn spawned_nodes(status: &Value, spawner: &str) -> Vec<Value> {
+        nodes(&status["root"])
+            .into_iter()
+            .find(|n| n["name"] == spawner)
+            .and_then(|n| n["children"].as_array())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every spawned pod in `ctl status` (a name with a `/`), at any depth.
+    pub fn all_spawned(status: &Value) -> Vec<Value> {
+        nodes(&status["root"])
+            .into_iter()
+            .filter(|n| n["name"].as_str().is_some_and(|name| name.contains('/')))
+            .cloned()
+            .collect()
+    }
+
+    impl Root {
+        /// `ctl spawn PARENT NAME --restart RESTART`, which must succeed; waits until the
+        /// new pod runs at generation 1 and returns its pid.
+        pub fn spawn_child(&self, parent: &str, name: &str, restart: &str) -> u32 {
+            let out = self.ctl(&["spawn", parent, name, "--restart", restart]);
+            assert!(
+                out.status.success(),
+                "ctl spawn {parent} {name} --restart {restart}: {}\nlog:\n{}",
+                output_text(&out),
+                self.log()
+            );
+            self.wait_running(&format!("{parent}/{name}"), 1)
+        }
+
+        /// `ctl --json logs POD` as committed entries, or `None` if ctl fails.
+        pub fn try_entries(&self, pod: &str) -> Option<Vec<Value>> {
+            let out = self.ctl(&["--json", "logs", pod]);
+            if !out.status.success() {
+                return None;
+            }
+            let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            Some(super::committed_entries(&lines))
+        }
+
+        /// Waits until `pod`'s committed entries satisfy `pred` and returns them; panics,
+        /// naming `what` and showing the entries and the root's log, if they never do.
+        pub fn wait_entries(
+            &self,
+            pod: &str,
+            what: &str,
+            mut pred: impl FnMut(&[Value]) -> bool,
+        ) -> Vec<Value> {
+            let mut last = Vec::new();
+            let ok = wait_until(WAIT, || {
+                last = self.try_entries(pod).unwrap_or_default();
+                pred(&last)
+            });
+            assert!(
+                ok,
+                "{pod}'s log: {what} did not happen; entries:\n{}\nlog:\n{}",
+                last.iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                self.log()
+            );
+            last
+        }
+
+        /// Waits until `spawner`'s log records `child` (a `spawned` registry entry).
+        pub fn wait_recorded(&self, spawner: &str, child: &str) -> Vec<Value> {
+            self.wait_entries(spawner, &format!("{child} recorded"), |entries| {
+                replay(entries).contains_key(child)
+            })
+        }
+    }
+}

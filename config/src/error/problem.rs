@@ -10,6 +10,7 @@ pub(crate) use llm::{NO_SECRETS, looks_like_a_key, names_a_secret};
 use crate::duration::DurationError;
 use crate::name::{MAX_NAME_LEN, Name, NameError};
 use crate::policy::{Strategy, UnknownVariant};
+use crate::size::SizeError;
 
 /// Where a key sits, which decides the keys allowed next to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -32,6 +33,8 @@ pub enum Section {
     Command,
     /// A pod's `llm` table.
     Llm,
+    /// The top-level `logs` table.
+    Logs,
 }
 
 impl Section {
@@ -45,6 +48,7 @@ impl Section {
                 "within",
                 "start",
                 "backoff",
+                "logs",
                 "child",
             ],
             Section::Supervisor => &[
@@ -104,6 +108,7 @@ impl Section {
             ],
             Section::Backoff => &["initial", "max", "multiplier", "reset_after"],
             Section::Echo => &["chunk_chars", "delay_ms"],
+            Section::Logs => &["max_size", "max_files"],
             Section::Command => &["argv", "timeout"],
             Section::Llm => &[
                 "scheme",
@@ -138,6 +143,7 @@ impl std::fmt::Display for Section {
             Section::Echo => "in echo",
             Section::Command => "in command",
             Section::Llm => "in llm",
+            Section::Logs => "in logs",
         })
     }
 }
@@ -249,6 +255,24 @@ pub enum Problem {
         value: String,
         /// What is wrong with it.
         reason: DurationError,
+    },
+    /// A string that is not a size.
+    #[error(
+        "invalid size {value:?} for {key}: {reason} (expected a whole number and a unit, like \"512KiB\", \"10MiB\" or \"1GiB\")"
+    )]
+    BadSize {
+        /// The key.
+        key: String,
+        /// The string as written.
+        value: String,
+        /// What is wrong with it.
+        reason: SizeError,
+    },
+    /// A zero size where something must fit.
+    #[error("{key} must be larger than zero (expected a size like \"10MiB\")")]
+    ZeroSize {
+        /// The key.
+        key: String,
     },
     /// A zero duration where time must pass.
     #[error("{key} must be longer than zero (expected {expected})")]

@@ -1,7 +1,7 @@
 //! `Display` for [`Tree`]: the indented overview `podsup check` prints.
 //!
 //! ```text
-//! tree "example" (/etc/podsup/tree.toml)
+//! tree "example" (/etc/podsup/tree.toml), output logs 10MiB, 5 rotated kept
 //! root: supervisor one_for_one, intensity 5 in 10s, start ordered
 //! ├── greeter: pod, engine echo (chunk_chars 16, delay_ms 0), restart permanent, …
 //! └── workers: supervisor rest_for_one, intensity 3 in 5s, start ordered, …
@@ -15,11 +15,19 @@ use std::path::Path;
 use podsup_wire::EngineSpec;
 
 use crate::duration::format_duration;
+use crate::size::format_size;
 use crate::spec::{ChildKind, ChildSpec, PodSpec, ProcessSpec, SupervisorSpec, Tree};
 
 impl Display for Tree {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        writeln!(f, "tree {:?} ({})", self.name, self.source.display())?;
+        writeln!(
+            f,
+            "tree {:?} ({}), output logs {}, {} rotated kept",
+            self.name,
+            self.source.display(),
+            format_size(self.logs.max_size.get()),
+            self.logs.max_files
+        )?;
         writeln!(f, "{}: {}", self.root.name, SupervisorLine(&self.root))?;
         write_children(f, &self.root.children, "")
     }

@@ -1,11 +1,13 @@
 //! The `command` engine: runs `argv` once per turn with the input on stdin and streams its
 //! stdout as the reply. A non-zero exit fails the turn with its stderr; cancel, pause and
-//! the time limit end it with SIGTERM, then SIGKILL, to the command's process group.
+//! the time limit end it with SIGTERM, then SIGKILL, to the command and every process it
+//! started. The command stays in the pod's process group, so if the pod dies the root's
+//! kill of that group (or the guard's, if the root died) takes the command with it.
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, killpg};
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use podsup_wire::{Event, Item};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,8 +49,7 @@ impl CommandEngine {
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+            .stderr(Stdio::piped());
         // SAFETY: prctl is async-signal-safe; it makes the command die with this pod.
         unsafe {
             command.pre_exec(|| {
@@ -67,7 +68,7 @@ impl CommandEngine {
     pub async fn run(&mut self, turn: Turn) -> Result<TurnEnd, EngineError> {
         let input = last_input(&turn.history);
         let mut child = self.spawn()?;
-        let pgid = child.id().unwrap_or(0);
+        let pid = child.id().unwrap_or(0);
         let mut stdin = child.stdin.take();
         let mut stdout = child
             .stdout
@@ -138,7 +139,7 @@ impl CommandEngine {
             _ = limit => (Some(Stop::TimedOut), None),
         };
         if let Some(stop) = stop {
-            terminate(&mut child, pgid).await;
+            terminate(&mut child, pid).await;
             return Err(match stop {
                 Stop::Cancelled => EngineError::Cancelled,
                 Stop::TimedOut => EngineError::Tool(format!(
@@ -171,28 +172,60 @@ impl CommandEngine {
     }
 }
 
-/// SIGTERM to the group, SIGKILL after the grace period, then reap.
-async fn terminate(child: &mut Child, pgid: u32) {
-    signal_group(pgid, Signal::SIGTERM);
+/// SIGTERM to the command and its descendants, SIGKILL after the grace period, then reap.
+async fn terminate(child: &mut Child, pid: u32) {
+    signal_tree(pid, Signal::SIGTERM);
     if tokio::time::timeout(KILL_GRACE, child.wait())
         .await
         .is_err()
     {
-        signal_group(pgid, Signal::SIGKILL);
+        signal_tree(pid, Signal::SIGKILL);
     }
     if let Err(e) = child.wait().await {
         tracing::warn!(%e, "cannot reap command");
     }
 }
 
-fn signal_group(pgid: u32, signal: Signal) {
-    if pgid == 0 {
+/// Signals `pid` and every process below it (found through `/proc/*/task/*/children`),
+/// children first so none is orphaned before it is reached.
+fn signal_tree(pid: u32, signal: Signal) {
+    if pid == 0 {
         return;
     }
-    match killpg(Pid::from_raw(pgid as i32), signal) {
-        Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
-        Err(e) => tracing::warn!(pgid, %e, "cannot signal command group"),
+    for p in descendants(pid)
+        .into_iter()
+        .rev()
+        .chain(std::iter::once(pid))
+    {
+        match kill(Pid::from_raw(p as i32), signal) {
+            Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
+            Err(e) => tracing::warn!(pid = p, %e, "cannot signal command process"),
+        }
     }
+}
+
+/// Every process below `pid`, parents before children.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut queue = vec![pid];
+    while let Some(p) = queue.pop() {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let Ok(children) = std::fs::read_to_string(task.path().join("children")) else {
+                continue;
+            };
+            for child in children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok())
+            {
+                found.push(child);
+                queue.push(child);
+            }
+        }
+    }
+    found
 }
 
 fn tail(s: &str, max: usize) -> &str {

@@ -50,7 +50,7 @@ fn target(ctx: &CtlCtx, name: &str, need_running: bool) -> Result<Target, CtlErr
             format!("no pod named {name:?} (see `podsup ctl status`)"),
         ));
     };
-    let (NodeKind::Pod, Some(feed)) = (node.kind, node.feed) else {
+    let (NodeKind::Pod, Some(feed)) = (node.kind, ctx.registry.subscribe(name)) else {
         return Err(failure(
             CtlErrorKind::BadRequest,
             format!(
@@ -72,7 +72,7 @@ fn target(ctx: &CtlCtx, name: &str, need_running: bool) -> Result<Target, CtlErr
     Ok(Target {
         name: name.to_owned(),
         link: node.link,
-        feed: feed.subscribe(),
+        feed,
         generation: node.generation,
     })
 }
@@ -175,12 +175,13 @@ impl Client {
                     continue;
                 }
                 Err(RecvError::Lagged(n)) => {
-                    return Some(CtlResponse::Notice {
-                        message: format!(
+                    return Some(error(
+                        CtlErrorKind::Internal,
+                        format!(
                             "you fell {n} events behind pod {}; disconnected so the pod is not held up",
                             target.name
                         ),
-                    });
+                    ));
                 }
                 Err(RecvError::Closed) => {
                     return Some(error(CtlErrorKind::ShuttingDown, "podsup is shutting down"));
@@ -409,9 +410,10 @@ pub async fn logs(
             }
             Ok(_) => {}
             Err(RecvError::Lagged(n)) => {
-                return Some(CtlResponse::Notice {
-                    message: format!("you fell {n} events behind; run `ctl logs` again"),
-                });
+                return Some(error(
+                    CtlErrorKind::Internal,
+                    format!("you fell {n} events behind; run `ctl logs` again"),
+                ));
             }
             Err(RecvError::Closed) => {
                 return Some(error(CtlErrorKind::ShuttingDown, "podsup is shutting down"));

@@ -14,15 +14,18 @@ use crate::cli::{EXIT_FAILURE, EXIT_USAGE};
 #[derive(Debug)]
 pub struct Printer {
     json: bool,
+    /// Printing history (`ctl logs`): every committed entry is shown, replies included.
+    history: bool,
     /// The last text printed did not end a line.
     mid_line: bool,
 }
 
 impl Printer {
-    /// A printer for people (`json = false`) or programs.
-    pub fn new(json: bool) -> Self {
+    /// A printer for people (`json = false`) or programs; `history` for `ctl logs`.
+    pub fn new(json: bool, history: bool) -> Self {
         Self {
             json,
+            history,
             mid_line: false,
         }
     }
@@ -130,8 +133,9 @@ impl Printer {
                 self.line("== live".into());
             }
             Event::Committed(entry) => match entry.item {
-                // Streamed already as deltas and tool events.
-                Item::Assistant { .. } | Item::ToolCall { .. } | Item::ToolResult { .. } => {}
+                // Live, these were streamed already as deltas and tool events.
+                Item::Assistant { .. } | Item::ToolCall { .. } | Item::ToolResult { .. }
+                    if !self.history => {}
                 _ => self.line(entry_line(&entry)),
             },
             Event::Status {

@@ -160,6 +160,21 @@ async fn handle(request: CtlRequest, ctx: &CtlCtx) -> CtlResponse {
             },
             Err(_) => error(CtlErrorKind::ShuttingDown, "already shutting down"),
         },
+        CtlRequest::Reload { dry_run } => {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            if ctx
+                .daemon
+                .send(DaemonEvent::Reload { dry_run, reply })
+                .is_err()
+            {
+                return error(CtlErrorKind::ShuttingDown, "podsup is shutting down");
+            }
+            match answer.await {
+                Ok(Ok(plan)) => CtlResponse::Ok { message: plan },
+                Ok(Err(e)) => error(CtlErrorKind::BadRequest, e),
+                Err(_) => error(CtlErrorKind::ShuttingDown, "podsup is shutting down"),
+            }
+        }
         CtlRequest::Spawn {
             parent,
             name,
@@ -181,8 +196,7 @@ async fn handle(request: CtlRequest, ctx: &CtlCtx) -> CtlResponse {
         | CtlRequest::Resume { .. }
         | CtlRequest::Cancel { .. }
         | CtlRequest::Attach { .. }
-        | CtlRequest::Logs { .. }
-        | CtlRequest::Reload { .. }) => error(
+        | CtlRequest::Logs { .. }) => error(
             CtlErrorKind::BadRequest,
             format!("this podsup does not serve {}", verb(&other)),
         ),

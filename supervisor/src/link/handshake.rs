@@ -19,6 +19,9 @@ pub enum HandshakeError {
         /// The pod's version.
         pod: u32,
     },
+    /// The pod could not start and said why.
+    #[error("{0}")]
+    PodFailed(String),
     /// A frame that does not belong at this point.
     #[error("expected {expected}, got {got}")]
     Unexpected {
@@ -52,6 +55,9 @@ pub async fn run(stream: &mut UnixStream, init: Init) -> Result<(), HandshakeErr
     write_frame(stream, &RootToPod::Init(init)).await?;
     match next(stream).await? {
         PodToRoot::Ready => Ok(()),
+        PodToRoot::Event(podsup_wire::Event::Error { message, .. }) => {
+            Err(HandshakeError::PodFailed(message))
+        }
         other => Err(HandshakeError::Unexpected {
             expected: "Ready",
             got: format!("{other:?}").chars().take(80).collect(),

@@ -119,6 +119,7 @@ async fn ready(
     let outcome = tokio::select! {
         r = tokio::time::timeout(args.start_timeout, handshake::run(&mut stream, init)) => match r {
             Ok(Ok(())) => Ok(()),
+            Ok(Err(handshake::HandshakeError::PodFailed(why))) => Err(why),
             Ok(Err(e)) => Err(format!("handshake failed: {e}")),
             Err(_) => Err(format!("not ready within {:?}", args.start_timeout)),
         },

@@ -183,7 +183,21 @@ pub async fn operate(
         tracing::error!(child = %name, %e, "operator intent not saved");
     }
     publish(state, idx);
-    run(myself, state, actions).await;
+    // An operator's start that fails is reported, not treated as a crash: like OTP's
+    // restart_child, it must not feed the restart intensity (and take the tree down).
+    for action in actions {
+        match action {
+            Action::Stop(i) => stop_one(state, i).await,
+            Action::Start(i) => {
+                if let Err(reason) = start_one(myself, state, i).await {
+                    state.core.children[i].state = ChildState::Stopped;
+                    publish(state, i);
+                    return Err(format!("{name} did not start: {reason}"));
+                }
+            }
+            Action::WakeAt(_) | Action::Escalate(_) => {}
+        }
+    }
     let node = state.ctx.registry.get(name);
     let pid = node.as_ref().and_then(|n| n.pid);
     let generation = state.core.children[idx].generation;

@@ -1,0 +1,173 @@
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+
+use super::*;
+use crate::output::rotate::RotateError;
+use crate::output::writer::{self, Sink};
+
+fn source(queue: mpsc::Sender<Record>) -> Source {
+    Source {
+        name: "ticker".into(),
+        generation: 1,
+        stream: Stream::Out,
+        queue,
+        journal: None,
+    }
+}
+
+fn texts(records: &[Record]) -> Vec<String> {
+    records.iter().map(|r| r.text.clone()).collect()
+}
+
+async fn recv(rx: &mut mpsc::Receiver<Record>) -> Record {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("a record within 10s")
+        .expect("queue open")
+}
+
+#[tokio::test]
+async fn a_full_queue_drops_lines_and_the_pipe_keeps_flowing() {
+    let (queue, mut rx) = mpsc::channel(4);
+    let (tx, pipe) = tokio::net::unix::pipe::pipe().expect("pipe");
+    let reader = tokio::spawn(read(pipe, source(queue)));
+    // Far more than a pipe holds (64 KiB), written while nobody drains the queue: the
+    // writing side finishes only because the reader keeps reading.
+    let writer = std::thread::spawn(move || {
+        let mut tx = tx.into_blocking_fd().map(std::fs::File::from).expect("fd");
+        for i in 0..50_000 {
+            writeln!(tx, "line {i} padding padding padding").expect("write");
+        }
+    });
+    let finished = tokio::task::spawn_blocking(move || writer.join().is_ok());
+    let finished = tokio::time::timeout(Duration::from_secs(20), finished).await;
+    assert!(
+        matches!(finished, Ok(Ok(true))),
+        "the child blocked on its stdout"
+    );
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        got.push(recv(&mut rx).await);
+    }
+    let dropped = reader.await.expect("reader");
+    assert_eq!(dropped, 50_000 - 4);
+    assert_eq!(texts(&got[..4]), ["line 0", "line 1", "line 2", "line 3"].map(|l| format!("{l} padding padding padding")));
+    assert_eq!(got[4].stream, Stream::Sup);
+    assert_eq!(got[4].text, "podsup: dropped 49996 lines (log writer stalled)");
+    assert!(rx.try_recv().is_err(), "nothing after the notice");
+}
+
+#[tokio::test]
+async fn the_notice_sits_where_the_gap_is_even_if_the_child_goes_quiet() {
+    let (queue, mut rx) = mpsc::channel(3);
+    let (mut child, pipe) = tokio::io::duplex(1 << 16);
+    let reader = tokio::spawn(read(pipe, source(queue)));
+    child.write_all(b"a\nb\nc\nd\ne\n").await.expect("write");
+    child.flush().await.expect("flush");
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(recv(&mut rx).await);
+    }
+    // The child says nothing more; once there is room, the notice comes anyway.
+    got.push(recv(&mut rx).await);
+    child.write_all(b"f\n").await.expect("write");
+    got.push(recv(&mut rx).await);
+    drop(child);
+    assert_eq!(reader.await.expect("reader"), 2);
+    assert_eq!(
+        texts(&got),
+        ["a", "b", "c", "podsup: dropped 2 lines (log writer stalled)", "f"]
+    );
+}
+
+#[tokio::test]
+async fn a_partial_last_line_is_kept_at_end_of_stream() {
+    let (queue, mut rx) = mpsc::channel(8);
+    let dropped = read(&b"one\ntw"[..], source(queue)).await;
+    assert_eq!(dropped, 0);
+    let got = [recv(&mut rx).await, recv(&mut rx).await];
+    assert_eq!(texts(&got), ["one", "tw"]);
+}
+
+/// A sink that blocks every write until the test opens its gate, like a stalled disk.
+struct Stalled {
+    gate: Arc<Mutex<()>>,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Sink for Stalled {
+    fn write(&mut self, records: &[Record]) -> Result<(), RotateError> {
+        let _held = self.gate.lock().expect("gate");
+        let mut lines = self.lines.lock().expect("lines");
+        lines.extend(records.iter().map(|r| r.text.clone()));
+        Ok(())
+    }
+
+    fn idle(&mut self) {}
+}
+
+/// `N` of a dropped-lines notice.
+fn notice_count(text: &str) -> Option<u64> {
+    text.strip_prefix("podsup: dropped ")?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_writer_costs_lines_not_the_child_and_says_how_many() {
+    let gate = Arc::new(Mutex::new(()));
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let closed = gate.lock().expect("gate");
+    let sink = Stalled {
+        gate: gate.clone(),
+        lines: lines.clone(),
+    };
+    let writer = writer::spawn(sink, "ticker".into(), 8);
+    let mut written = writer.written.clone();
+    let input: String = (0..1000).map(|i| format!("{i}\n")).collect();
+    let reader = tokio::spawn(read(
+        std::io::Cursor::new(input.into_bytes()),
+        source(writer.queue.clone()),
+    ));
+    // One read takes the whole input; the queue is full once it has been handed out.
+    let full = tokio::time::timeout(Duration::from_secs(10), async {
+        while writer.queue.capacity() > 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(full.is_ok(), "the queue never filled");
+    drop(closed);
+    let count = tokio::time::timeout(Duration::from_secs(10), reader)
+        .await
+        .expect("the reader ends once the sink moves")
+        .expect("reader");
+    // Had the reader waited for the sink, nothing would have been dropped.
+    assert!(count > 900, "only {count} dropped");
+    let reported = |lines: &[String]| {
+        lines.iter().filter_map(|l| notice_count(l)).sum::<u64>() == count
+    };
+    let all_in = tokio::time::timeout(Duration::from_secs(10), async {
+        while !reported(&lines.lock().expect("lines")) {
+            if written.changed().await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    let lines = lines.lock().expect("lines").clone();
+    assert!(all_in.is_ok(), "the drops were never reported: {lines:?}");
+    let (notices, kept): (Vec<&String>, Vec<&String>) =
+        lines.iter().partition(|l| notice_count(l).is_some());
+    assert!(!notices.is_empty());
+    assert_eq!(kept.len() as u64 + count, 1000, "{lines:?}");
+    assert!(notice_count(lines.last().expect("lines")).is_some(), "{lines:?}");
+    // What was kept is in order.
+    let numbers: Vec<u64> = kept.iter().map(|l| l.parse().expect("number")).collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+}
