@@ -21,6 +21,7 @@ mod error;
 mod llm;
 mod name;
 mod policy;
+pub mod scope;
 pub mod size;
 mod spec;
 mod tree;

@@ -44,6 +44,10 @@ pub struct SupPlan {
     pub name: String,
     /// Policy settings that changed (applied in place).
     pub policy: Vec<&'static str>,
+    /// The new start order, when children that stay were reordered (applied in place;
+    /// nothing restarts for it, but it is the order of later starts, stops and
+    /// rest_for_one restarts).
+    pub order: Option<Vec<String>>,
     /// Child changes, removals first, then in the new start order.
     pub children: Vec<ChildChange>,
 }
@@ -51,7 +55,7 @@ pub struct SupPlan {
 impl SupPlan {
     /// Whether nothing changes.
     pub fn is_empty(&self) -> bool {
-        self.policy.is_empty() && self.children.is_empty()
+        self.policy.is_empty() && self.children.is_empty() && self.order.is_none()
     }
 }
 
@@ -147,9 +151,19 @@ pub fn diff(name: &str, old: &SupervisorSpec, new: &SupervisorSpec) -> SupPlan {
             }
         }
     }
+    let kept = |from: &SupervisorSpec, other: &SupervisorSpec| -> Vec<String> {
+        from.children
+            .iter()
+            .filter(|c| other.children.iter().any(|o| o.name == c.name))
+            .map(|c| c.name.to_string())
+            .collect()
+    };
+    let order = (kept(old, new) != kept(new, old))
+        .then(|| new.children.iter().map(|c| c.name.to_string()).collect());
     SupPlan {
         name: name.to_owned(),
         policy: policy_changes(old, new),
+        order,
         children,
     }
 }
@@ -173,6 +187,9 @@ impl SupPlan {
                 "{pad}  ~ policy: {} (applied in place)",
                 self.policy.join(", ")
             )?;
+        }
+        if let Some(order) = &self.order {
+            writeln!(f, "{pad}  ~ order: {} (applied in place)", order.join(", "))?;
         }
         for change in &self.children {
             match change {

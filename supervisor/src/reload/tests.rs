@@ -69,6 +69,7 @@ argv = ["sleep", "5"]
             ChildChange::Nested(SupPlan {
                 name: "inner".into(),
                 policy: vec![],
+                order: None,
                 children: vec![
                     ChildChange::Changed {
                         name: "c".into(),
@@ -112,4 +113,32 @@ fn argv_restart_and_kind_changes_are_named() {
             },
         ]
     );
+}
+
+#[test]
+fn reordering_is_a_change() {
+    let reordered = r#"
+name = "t"
+strategy = "rest_for_one"
+[[child]]
+name = "b"
+kind = "process"
+argv = ["sleep", "100"]
+[[child]]
+name = "a"
+kind = "pod"
+[[child]]
+name = "inner"
+kind = "supervisor"
+  [[child.child]]
+  name = "c"
+  kind = "pod"
+"#;
+    let plan = diff("root", &tree(BASE).root, &tree(reordered).root);
+    assert_eq!(
+        plan.order,
+        Some(vec!["b".into(), "a".into(), "inner".into()])
+    );
+    assert!(plan.children.is_empty(), "{plan:?}");
+    assert!(plan.to_string().contains("~ order: b, a, inner"), "{plan}");
 }

@@ -32,9 +32,13 @@ pub async fn apply(
     }
     remove_gone(state, &new).await;
     let (changed, added) = reorder(myself, state, &new);
-    state
-        .core
-        .set_policy(new.strategy, new.intensity, new.backoff);
+    // A child's change must not wipe the supervisor's restart history: only a policy
+    // change starts it afresh.
+    if !plan.policy.is_empty() {
+        state
+            .core
+            .set_policy(new.strategy, new.intensity, new.backoff);
+    }
     state.shell = SupervisorSpec {
         children: Vec::new(),
         ..new.clone()
@@ -60,6 +64,10 @@ async fn remove_gone(state: &mut SupState, new: &SupervisorSpec) {
         state.specs.remove(idx);
         state.handles.remove(idx);
         state.ctx.registry.remove(&child.name);
+        // Gone from the file means forgotten, operator stop included.
+        if let Err(e) = state.ctx.registry.set_held(&child.name, false) {
+            tracing::error!(child = %child.name, %e, "operator intent not saved");
+        }
     }
 }
 
@@ -137,10 +145,13 @@ async fn restart(
     let len = state.specs.len();
     let mut restart: BTreeSet<usize> = BTreeSet::new();
     for &idx in changed {
-        let was_up = state.handles[idx].is_some();
+        // A changed child that is not running (stopped by the operator, say) just keeps
+        // its new spec for when it starts; nothing restarts for it.
+        if state.handles[idx].is_none() {
+            continue;
+        }
         for j in policy::plan(state.core.strategy(), idx, len).start {
-            let up = state.handles[j].is_some();
-            if (j == idx && was_up) || (j != idx && up) {
+            if state.handles[j].is_some() {
                 restart.insert(j);
             }
         }
