@@ -17,11 +17,13 @@ use crate::spec::Tree;
 mod child;
 mod ctx;
 mod environment;
+mod limits;
 mod llm;
 mod logs;
 mod pod;
 mod process;
 mod program;
+mod scope;
 mod supervisor;
 mod table;
 

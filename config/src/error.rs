@@ -5,9 +5,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 mod problem;
+mod section;
 
-pub use problem::{EnvNameProblem, LlmProblem, Problem, Section};
+pub use problem::{AccessProblem, EnvNameProblem, LlmProblem, Problem};
 pub(crate) use problem::{looks_like_a_key, names_a_secret};
+pub use section::Section;
 
 /// Why a tree file could not be loaded.
 ///

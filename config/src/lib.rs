@@ -7,8 +7,8 @@
 //! The file format is documented key by key in this crate's `README.md`;
 //! `examples/tree.toml` at the repository root is a commented example.
 //!
-//! Loading checks the file system as it is when loading: `cwd` directories must exist and
-//! programs must be executable, so a tree that loads can be started.
+//! Loading checks the system as it is when loading: `cwd` directories must exist, programs
+//! must be executable and users and groups must exist, so a tree that loads can be started.
 
 #![warn(missing_docs)]
 
@@ -28,14 +28,16 @@ mod tree;
 
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{
-    ConfigError, ConfigErrorKind, Diagnostic, EnvNameProblem, LlmProblem, Problem, Section,
+    AccessProblem, ConfigError, ConfigErrorKind, Diagnostic, EnvNameProblem, LlmProblem, Problem,
+    Section,
 };
 pub use llm::{ApiKey, LlmScheme, LlmSpec};
 pub use name::{MAX_NAME_LEN, Name, NameError};
 pub use policy::{Restart, Shutdown, StartMode, Strategy, UnknownVariant};
 pub use size::{SizeError, format_size, parse_size};
 pub use spec::{
-    Backoff, ChildKind, ChildSpec, Intensity, LogSpec, PodSpec, ProcessSpec, SupervisorSpec, Tree,
+    Backoff, ChildKind, ChildSpec, Intensity, Limits, LogSpec, OnSpawnerExit, PodSpec, ProcessSpec,
+    RunAs, SupervisorSpec, Tree,
 };
 pub use tree::Walk;
 

@@ -111,6 +111,37 @@ pub struct ChildSpec {
     pub start_timeout: Duration,
     /// What the child is.
     pub kind: ChildKind,
+    /// Who it runs as and the resource limits it runs under; always the default for a
+    /// supervisor, which is no process.
+    pub limits: Limits,
+}
+
+/// Who a pod or process runs as and what it may consume. Every field is optional; the
+/// default changes nothing (the child runs as the root does, with its limits).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// The user (and group) the child runs as, resolved when the file was loaded.
+    pub run_as: Option<RunAs>,
+    /// `RLIMIT_NOFILE`: open file descriptors (soft and hard).
+    pub nofile: Option<u64>,
+    /// `RLIMIT_NPROC`: processes of the child's user (soft and hard).
+    pub nproc: Option<u64>,
+    /// `RLIMIT_AS`: address space in bytes (soft and hard).
+    pub address_space: Option<u64>,
+    /// Resident memory in bytes above which the child is killed, as a failure, once it
+    /// stays above it for a few samples in a row.
+    pub memory_max: Option<u64>,
+}
+
+/// A user and group to drop privileges to, as the system named them at load time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RunAs {
+    /// The user's id.
+    pub uid: u32,
+    /// The group id: `group`'s, or the user's primary group.
+    pub gid: u32,
+    /// The user's name as written, for messages.
+    pub user: String,
 }
 
 /// What a child is.
@@ -134,6 +165,21 @@ pub struct PodSpec {
     pub env: BTreeMap<String, String>,
     /// Working directory, absolute and existing when loaded; `None` inherits the root's.
     pub cwd: Option<PathBuf>,
+    /// What the pod's tools may read and write, relative to `cwd` (empty: nothing).
+    pub scope: crate::scope::Scope,
+    /// What happens to the pods it spawned when it exits.
+    pub on_spawner_exit: OnSpawnerExit,
+}
+
+/// What happens to a spawner's children when the spawner exits (crashes or is stopped).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnSpawnerExit {
+    /// They keep running (they are not its OS children); a restarted spawner re-links
+    /// them from its registry.
+    #[default]
+    Keep,
+    /// They are stopped and reclaimed with it.
+    Stop,
 }
 
 /// A supervised plain command.

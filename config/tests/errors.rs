@@ -52,7 +52,8 @@ fn unknown_key_lists_the_expected_ones() {
     assert_eq!(
         problem(&child("name = \"p\"\nkind = \"pod\"\nargv = [\"sh\"]\n")),
         "6:1: unknown key \"argv\" for a pod (expected one of: name, kind, engine, restart, \
-         shutdown, start_timeout, env, cwd, echo, command, llm)"
+         shutdown, start_timeout, env, cwd, echo, command, llm, user, group, limits, memory_max, \
+         scope, deny, on_spawner_exit)"
     );
     assert_eq!(
         problem("name = \"t\"\nstrategi = \"one_for_one\"\n"),

@@ -71,6 +71,7 @@ pub async fn run() -> Result<(), PodError> {
     if to_root.send(PodToRoot::Ready).is_err() {
         return Err(PodError::Protocol("root link closed before Ready".into()));
     }
+    crate::stamp(".ready");
     let mut pod = Pod {
         controller: Controller::new(&init.name),
         init,

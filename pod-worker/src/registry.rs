@@ -157,3 +157,26 @@ mod tests {
         assert!(replay(&entries[..2]).contains_key("p/b"));
     }
 }
+
+/// What the spawner has delegated to its live children, as scope rules with the child
+/// holding each: the registry's records, so it is exact after any crash order.
+pub fn delegated(entries: &[Entry]) -> Vec<(String, podsup_config::scope::Rule)> {
+    replay(entries)
+        .into_values()
+        .flat_map(|record| {
+            let name = record.name;
+            record.scope.into_iter().filter_map(move |r| {
+                podsup_config::scope::normalise(&r.target)
+                    .ok()
+                    .map(|target| {
+                        let rule = podsup_config::scope::Rule {
+                            target,
+                            write: r.write,
+                            recursive: r.recursive,
+                        };
+                        (name.clone(), rule)
+                    })
+            })
+        })
+        .collect()
+}

@@ -143,16 +143,21 @@ enum CtlVerb {
         /// Pod name.
         name: String,
     },
-    /// Print a pod's committed history.
+    /// Print a pod's committed history, or with --output a pod's or process's captured
+    /// stdout/stderr.
     Logs {
-        /// Pod name.
+        /// Pod (or, with --output, process) name.
         name: String,
-        /// Keep printing new entries.
+        /// Keep printing new entries (lines).
         #[arg(short = 'f', long)]
         follow: bool,
-        /// Only the last N entries.
+        /// Only the last N entries (lines).
         #[arg(short = 'n', long, value_name = "N")]
         lines: Option<u32>,
+        /// The captured stdout/stderr (`TIME out|err|sup TEXT` lines) instead of the
+        /// committed history.
+        #[arg(long)]
+        output: bool,
     },
 }
 
@@ -279,11 +284,12 @@ fn ctl(runtime_dir: Option<PathBuf>, verb: CtlVerb, json: bool) -> ExitCode {
             name,
             follow,
             lines,
+            output,
         } => CtlRequest::Logs {
             name,
             follow,
             last: lines,
-            output: false,
+            output,
         },
     };
     let rt = match tokio::runtime::Builder::new_current_thread()

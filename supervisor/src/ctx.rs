@@ -45,4 +45,6 @@ pub struct RootCtx {
     pub spawn_lock: tokio::sync::Mutex<()>,
     /// Reports to the daemon's main loop.
     pub daemon: mpsc::UnboundedSender<DaemonEvent>,
+    /// Captures the children's stdout/stderr into rotated files (and the journal).
+    pub outputs: crate::output::Outputs,
 }

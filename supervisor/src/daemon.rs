@@ -158,6 +158,7 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
         spawner: Spawner::start()
             .map_err(|e| RunError::Setup(format!("cannot start spawner thread: {e}")))?,
         registry: registry.clone(),
+        outputs: crate::output::Outputs::new(&state_dir, tree.logs),
         state_dir,
         runtime_dir: runtime_dir.clone(),
         self_exe,

@@ -16,6 +16,7 @@ pub mod intent;
 pub mod link;
 pub mod notify;
 pub mod orchestrate;
+pub mod output;
 pub mod paths;
 pub mod policy;
 pub mod reap;

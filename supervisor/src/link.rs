@@ -1,14 +1,16 @@
 //! The pod-link actor: owns one generation of one pod or plain process — the OS child,
 //! its socket (pods), and how it ended. It lives exactly as long as that process.
 
+mod dirs;
 mod handshake;
+pub mod memory;
 mod start;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
-use podsup_config::{ChildKind, Shutdown};
+use podsup_config::{ChildKind, Limits, Shutdown};
 use podsup_wire::ctl::LastExit;
 use podsup_wire::{Event, ExitStatus, Method, PodEvent, PodToRoot, RootToPod};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -51,6 +53,8 @@ pub enum LinkMsg {
     KillDeadline,
     /// Deliver a method to the pod.
     Method(Method),
+    /// The process stayed above its memory ceiling.
+    MemoryCeiling(memory::Exceeded),
 }
 
 /// What a link is started with.
@@ -66,6 +70,8 @@ pub struct LinkArgs {
     pub start_timeout: Duration,
     /// Shutdown spec.
     pub shutdown: Shutdown,
+    /// User, resource limits and memory ceiling of the process.
+    pub limits: Limits,
     /// The supervisor to report the exit to.
     pub supervisor: ActorRef<SupMsg>,
     /// The pod that spawned this one (spawned pods only).
@@ -74,11 +80,20 @@ pub struct LinkArgs {
     pub ctx: Arc<RootCtx>,
 }
 
+/// Why the root killed a process that was up; decides how its exit reads.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Its link failed (a broken frame, a socket closed too long).
+    Link(String),
+    /// It stayed above its memory ceiling.
+    MemoryCeiling(memory::Exceeded),
+}
+
 /// A link's life after start.
 #[derive(Debug)]
 enum Phase {
-    /// Up; `broken` holds the first link failure, if any.
-    Up { broken: Option<String> },
+    /// Up; `fault` holds the first reason the root killed it, if any.
+    Up { fault: Option<Fault> },
     /// Stopping on request; answer `reply` when reaped.
     Stopping {
         reply: RpcReplyPort<Ended>,
@@ -99,6 +114,8 @@ pub struct LinkState {
     /// The pod said `ShutDown` before exiting.
     orderly: bool,
     phase: Phase,
+    /// Samples its memory while it runs (`memory_max` only); ends with the state.
+    memory: Option<memory::Watch>,
 }
 
 /// The pod-link actor.
@@ -121,11 +138,16 @@ impl Actor for Link {
             generation: args.generation,
         };
         args.ctx.registry.publish(&args.name, feed);
+        let memory = args
+            .limits
+            .memory_max
+            .map(|max| memory::watch(started.pid, max, myself.clone()));
         Ok(LinkState {
             pid: started.pid,
             to_pod: started.to_pod,
             orderly: false,
-            phase: Phase::Up { broken: None },
+            phase: Phase::Up { fault: None },
+            memory,
             args,
         })
     }
@@ -139,16 +161,20 @@ impl Actor for Link {
         match msg {
             LinkMsg::Exited(status) => exited(&myself, state, status),
             LinkMsg::Frame(frame) => frame_from_pod(state, frame),
-            LinkMsg::Broken(reason) => broken(state, reason),
+            LinkMsg::Broken(reason) => fault(state, Fault::Link(reason)),
             LinkMsg::Closed => {
                 // Dying pods close their socket a moment before they are reaped; only a
                 // pod that keeps running without its socket is at fault.
                 myself.send_after(CLOSED_GRACE, || LinkMsg::ClosedGrace);
             }
-            LinkMsg::ClosedGrace => broken(state, "closed its socket but kept running".into()),
+            LinkMsg::ClosedGrace => {
+                let reason = "closed its socket but kept running".to_owned();
+                fault(state, Fault::Link(reason));
+            }
             LinkMsg::Stop(reply) => stop(&myself, state, reply),
             LinkMsg::KillDeadline => kill_deadline(state),
             LinkMsg::Method(method) => send(state, RootToPod::Method(method)),
+            LinkMsg::MemoryCeiling(exceeded) => fault(state, Fault::MemoryCeiling(exceeded)),
         }
         Ok(())
     }
@@ -189,6 +215,9 @@ fn frame_from_pod(state: &mut LinkState, frame: PodToRoot) {
                     podsup_wire::event::AlertLevel::Error => tracing::error!(%pod, "{message}"),
                 }
             }
+            if let Event::Committed(entry) = &event {
+                state.args.ctx.registry.ack(&state.args.name, &entry.item);
+            }
             if let Event::Status { status } | Event::Snapshot { status, .. } = &event {
                 let status = *status;
                 state
@@ -217,7 +246,8 @@ fn frame_from_pod(state: &mut LinkState, frame: PodToRoot) {
             });
         }
         PodToRoot::Hello(_) | PodToRoot::Ready => {
-            broken(state, "handshake frame after the handshake".into());
+            let reason = "handshake frame after the handshake".to_owned();
+            fault(state, Fault::Link(reason));
         }
     }
 }
@@ -250,17 +280,24 @@ fn pod_event(state: &mut LinkState, event: PodEvent) {
     }
 }
 
-/// The link failed: a pod whose link is gone cannot be supervised, so it is killed and
-/// its exit is reported as a crash (unless it is already on its way out).
-fn broken(state: &mut LinkState, reason: String) {
-    match &mut state.phase {
-        Phase::Up { broken } => {
-            tracing::error!(pod = %state.args.name, pid = state.pid, %reason, "pod link failed; killing the pod");
-            reap::signal_group(state.pid, Signal::SIGKILL);
-            broken.get_or_insert(reason);
+/// The root must kill a process that is up: a pod whose link failed cannot be
+/// supervised, a process above its memory ceiling must not go on. Its group is killed and
+/// its exit reported as a failure (unless it is already on its way out).
+fn fault(state: &mut LinkState, why: Fault) {
+    let Phase::Up { fault } = &mut state.phase else {
+        return;
+    };
+    let (name, pid) = (&state.args.name, state.pid);
+    match &why {
+        Fault::Link(reason) => {
+            tracing::error!(pod = %name, pid, %reason, "pod link failed; killing the pod");
         }
-        Phase::Stopping { .. } | Phase::Gone => {}
+        Fault::MemoryCeiling(exceeded) => {
+            tracing::error!(child = %name, pid, "{exceeded}; killing its process group");
+        }
     }
+    reap::signal_group(pid, Signal::SIGKILL);
+    fault.get_or_insert(why);
 }
 
 fn stop(myself: &ActorRef<LinkMsg>, state: &mut LinkState, reply: RpcReplyPort<Ended>) {
@@ -301,14 +338,11 @@ fn kill_deadline(state: &mut LinkState) {
 }
 
 fn exited(myself: &ActorRef<LinkMsg>, state: &mut LinkState, status: Result<ExitStatus, String>) {
+    // Reaped: its pid may be reused at once, so sampling it must end now.
+    drop(state.memory.take());
     let phase = std::mem::replace(&mut state.phase, Phase::Gone);
     let registry = &state.args.ctx.registry;
-    let me = myself.get_id();
-    registry.update(&state.args.name, |n| {
-        if n.link.as_ref().is_some_and(|l| l.get_id() == me) {
-            n.link = None;
-        }
-    });
+    registry.link_down(&state.args.name, myself.get_id());
     let reason = match &status {
         Ok(s) => describe(*s),
         Err(e) => e.clone(),
@@ -318,6 +352,11 @@ fn exited(myself: &ActorRef<LinkMsg>, state: &mut LinkState, status: Result<Exit
         reason,
     };
     registry.publish(&state.args.name, feed);
+    if matches!(state.args.kind, ChildKind::Pod(_)) {
+        let ctx = state.args.ctx.clone();
+        let name = state.args.name.clone();
+        tokio::spawn(async move { crate::orchestrate::spawner_exited(&ctx, &name).await });
+    }
     let is_pod = matches!(state.args.kind, ChildKind::Pod(_));
     match phase {
         Phase::Stopping { reply, killed } => {
@@ -337,8 +376,8 @@ fn exited(myself: &ActorRef<LinkMsg>, state: &mut LinkState, status: Result<Exit
                 tracing::debug!(pod = %state.args.name, "stop requester went away");
             }
         }
-        Phase::Up { broken } => {
-            let ended = classify(is_pod, state.orderly, status, broken);
+        Phase::Up { fault } => {
+            let ended = classify(is_pod, state.orderly, status, fault);
             tracing::info!(child = %state.args.name, generation = state.args.generation, reason = %ended.last.reason, "exited");
             let msg = SupMsg::ChildExited {
                 name: state.args.name.clone(),
@@ -354,12 +393,13 @@ fn exited(myself: &ActorRef<LinkMsg>, state: &mut LinkState, status: Result<Exit
     myself.stop(None);
 }
 
-/// Turns a reaped status into policy's view and the operator's words.
+/// Turns a reaped status into policy's view and the operator's words. A process killed
+/// for its memory ceiling failed whatever its status says.
 pub fn classify(
     is_pod: bool,
     orderly: bool,
     status: Result<ExitStatus, String>,
-    broken: Option<String>,
+    fault: Option<Fault>,
 ) -> Ended {
     let (kind, reason) = match (&status, is_pod, orderly) {
         (Err(e), _, _) => (ExitKind::Abnormal, format!("lost: {e}")),
@@ -368,9 +408,10 @@ pub fn classify(
         (Ok(s), true, false) => (ExitKind::Abnormal, format!("crashed: {}", describe(*s))),
         (Ok(s), _, _) => (ExitKind::Abnormal, format!("failed: {}", describe(*s))),
     };
-    let reason = match broken {
-        Some(b) => format!("{reason}; link error: {b}"),
-        None => reason,
+    let (kind, reason) = match fault {
+        Some(Fault::Link(b)) => (kind, format!("{reason}; link error: {b}")),
+        Some(Fault::MemoryCeiling(exceeded)) => (ExitKind::Abnormal, exceeded.to_string()),
+        None => (kind, reason),
     };
     Ended {
         kind,

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use podsup_config::scope::{Rule, Scope, normalise};
 use podsup_config::{
     ChildKind, ChildSpec, Intensity, Name, PodSpec, Restart, Shutdown, StartMode, Strategy,
     SupervisorSpec,
@@ -39,6 +40,35 @@ pub const SPAWNED_INTENSITY: Intensity = Intensity {
     max_restarts: 5,
     within: Duration::from_secs(30),
 };
+
+/// How long a spawn waits for the spawner to commit its registry entry before answering.
+const COMMIT_WAIT: Duration = Duration::from_secs(5);
+
+/// Waits until `item` shows up committed on `feed`, or `limit` passes.
+async fn wait_committed(
+    mut feed: tokio::sync::broadcast::Receiver<crate::registry::Feed>,
+    item: &podsup_wire::Item,
+    limit: Duration,
+) {
+    let found = tokio::time::timeout(limit, async {
+        loop {
+            match feed.recv().await {
+                Ok(crate::registry::Feed::Event {
+                    event: podsup_wire::Event::Committed(entry),
+                    ..
+                }) if &entry.item == item => return,
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    })
+    .await;
+    if found.is_err() {
+        tracing::warn!(
+            "spawner did not commit its registry entry within {limit:?}; it will get it again"
+        );
+    }
+}
 
 /// A request to spawn a pod.
 #[derive(Debug, Clone)]
@@ -156,6 +186,7 @@ fn validate(ctx: &RootCtx, order: &Order) -> Result<ChildSpec, Refusal> {
             ));
         }
     };
+    let scope = delegate(ctx, order, &spawner_spec.scope)?;
     let spawner_name = name_of(&order.spawner);
     Ok(ChildSpec {
         name: Name::spawned(&spawner_name, &child),
@@ -166,7 +197,63 @@ fn validate(ctx: &RootCtx, order: &Order) -> Result<ChildSpec, Refusal> {
             engine,
             env: spawner_spec.env,
             cwd: spawner_spec.cwd,
+            scope,
+            on_spawner_exit: spawner_spec.on_spawner_exit,
         }),
+        // A spawned pod never runs with more than its spawner: same user, same limits.
+        limits: spawner.limits,
+    })
+}
+
+/// The rules each live child of `spawner` holds (its scope's allow rules).
+fn delegated(ctx: &RootCtx, spawner: &str) -> Vec<(String, Rule)> {
+    let children = ctx
+        .registry
+        .get(spawner)
+        .map(|n| n.children)
+        .unwrap_or_default();
+    children
+        .into_iter()
+        .filter_map(|c| {
+            ctx.registry
+                .get(&c)
+                .and_then(|n| n.pod_spec)
+                .map(|p| (c, p.scope.allow))
+        })
+        .flat_map(|(c, rules)| rules.into_iter().map(move |r| (c.clone(), r)))
+        .collect()
+}
+
+/// A spawner's scope now: its own, without write on what its live children hold.
+pub fn current_scope(ctx: &RootCtx, spawner: &str) -> Option<Scope> {
+    let base = ctx.registry.get(spawner)?.pod_spec?.scope;
+    let held = delegated(ctx, spawner);
+    Some(base.without_write_on(held.iter().map(|(_, r)| r)))
+}
+
+/// The child's scope for the order's rules, checked against what the spawner holds now.
+fn delegate(ctx: &RootCtx, order: &Order, base: &Scope) -> Result<Scope, Refusal> {
+    let mut rules = Vec::new();
+    for r in &order.scope {
+        let target = normalise(&r.target).map_err(|e| {
+            refuse(
+                RefusalKind::ScopeDenied,
+                format!("scope rule {:?}: {e}", r.target),
+            )
+        })?;
+        rules.push(Rule {
+            target,
+            write: r.write,
+            recursive: r.recursive,
+        });
+    }
+    let held = delegated(ctx, &order.spawner);
+    let current = base.without_write_on(held.iter().map(|(_, r)| r));
+    current.delegate(&rules, &held).map_err(|e| {
+        refuse(
+            RefusalKind::ScopeDenied,
+            format!("{} cannot delegate: {e}", order.spawner),
+        )
     })
 }
 
@@ -230,8 +317,18 @@ pub async fn spawn(ctx: &Arc<RootCtx>, order: Order) -> Result<Spawned, Refusal>
         generation: spawned.generation,
     };
     let item = Change::Spawned(record).item();
+    let up = ctx
+        .registry
+        .get(&order.spawner)
+        .is_some_and(|n| n.link.is_some());
+    let feed = ctx.registry.subscribe(&order.spawner).filter(|_| up);
     ctx.registry
-        .deliver(&order.spawner, Method::Record { item });
+        .deliver(&order.spawner, Method::Record { item: item.clone() });
+    // Answer once the spawner has it on record (it is redelivered if the spawner dies
+    // first, so a slow spawner only delays the answer).
+    if let Some(feed) = feed {
+        wait_committed(feed, &item, COMMIT_WAIT).await;
+    }
     tracing::info!(spawner = %order.spawner, pod = %spawned.name, generation = spawned.generation, "spawned");
     Ok(spawned)
 }
@@ -343,7 +440,24 @@ async fn respawn(ctx: &Arc<RootCtx>, spawner: &str, record: &SpawnRecord) -> Opt
             engine: record.engine.clone(),
             env: spawner_spec.env,
             cwd: spawner_spec.cwd,
+            // What the record says was delegated, under the spawner's denies.
+            scope: Scope {
+                allow: record
+                    .scope
+                    .iter()
+                    .filter_map(|r| {
+                        normalise(&r.target).ok().map(|target| Rule {
+                            target,
+                            write: r.write,
+                            recursive: r.recursive,
+                        })
+                    })
+                    .collect(),
+                deny: spawner_spec.scope.deny.clone(),
+            },
+            on_spawner_exit: spawner_spec.on_spawner_exit,
         }),
+        limits: ctx.registry.get(spawner)?.limits,
     };
     match start_spawned(ctx, (spawner, spec, record.generation)).await {
         Ok(spawned) => {
@@ -388,6 +502,39 @@ pub fn inspect(ctx: &RootCtx, name: &str) -> Option<serde_json::Value> {
         "status": node.pod_status.map(|s| format!("{s:?}").to_lowercase()),
         "engine": node.pod_spec.as_ref().map(|p| engine_name(&p.engine)),
         "last_exit": node.last_exit.as_ref().map(|l| json!({ "reason": l.reason })),
+        "scope": current_scope(ctx, name),
+        "delegated": delegated(ctx, name)
+            .into_iter()
+            .map(|(child, rule)| json!({ "to": child, "rule": rule }))
+            .collect::<Vec<_>>(),
         "children": children,
     }))
+}
+
+/// A spawner ended (crashed or stopped) with `on_spawner_exit = "stop"`: its spawned pods
+/// are stopped and reclaimed with it (deepest first, through their own spawners).
+pub async fn spawner_exited(ctx: &Arc<RootCtx>, spawner: &str) {
+    let Some(node) = ctx.registry.get(spawner) else {
+        return;
+    };
+    let policy = node.pod_spec.as_ref().map(|p| p.on_spawner_exit);
+    let (Some(podsup_config::OnSpawnerExit::Stop), Some(sup)) = (policy, node.spawned) else {
+        return;
+    };
+    tracing::info!(%spawner, "spawner exited with on_spawner_exit = stop: stopping its pods");
+    for child in node.children {
+        match sup
+            .call(|reply| SupMsg::RemoveChild(child.clone(), reply), None)
+            .await
+        {
+            Ok(CallResult::Success(Ok(()))) => {}
+            Ok(CallResult::Success(Err(e))) => {
+                tracing::warn!(%spawner, %child, %e, "cannot stop spawned pod")
+            }
+            Ok(CallResult::Timeout | CallResult::SenderError) | Err(_) => {
+                tracing::warn!(%spawner, "spawned pods' supervisor went away");
+                return;
+            }
+        }
+    }
 }

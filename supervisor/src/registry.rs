@@ -75,10 +75,15 @@ pub struct Node {
     pub pod_status: Option<podsup_wire::PodStatus>,
     /// A pod's spec (what its spawned pods may inherit).
     pub pod_spec: Option<podsup_config::PodSpec>,
+    /// A pod's or process's user and limits (a pod's spawned pods run under the same).
+    pub limits: podsup_config::Limits,
     /// The dynamic supervisor of the pods this pod spawned, once it spawned one.
     pub spawned: Option<ActorRef<SupMsg>>,
     /// Methods waiting for this pod to be up (pod events for a spawner that is down).
     pub inbox: Vec<podsup_wire::Method>,
+    /// Records and pod events sent to the running generation but not yet seen committed;
+    /// if it dies first they go back to the inbox, so none is lost.
+    pub unacked: Vec<podsup_wire::Method>,
     /// Subscribers' feed (pods only), created by the first subscriber.
     pub feed: Option<broadcast::Sender<Feed>>,
 }
@@ -99,8 +104,10 @@ impl Node {
             owner,
             link: None,
             pod_spec: None,
+            limits: Default::default(),
             spawned: None,
             inbox: Vec::new(),
+            unacked: Vec::new(),
             pod_status: None,
             feed: None,
         }
@@ -207,18 +214,15 @@ impl Registry {
     }
 
     /// Delivers `method` to pod `name` now if it is up, or when it next becomes ready.
+    /// Records and pod events are kept until the pod commits them (see [`Registry::ack`]).
     pub fn deliver(&self, name: &str, method: podsup_wire::Method) {
         let mut inner = self.lock();
         let Some(node) = inner.nodes.get_mut(name) else {
             tracing::debug!(pod = name, ?method, "undeliverable: no such pod");
             return;
         };
-        match &node.link {
-            Some(link) => {
-                if let Err(e) = link.send_message(LinkMsg::Method(method)) {
-                    tracing::debug!(pod = name, %e, "link gone; method dropped");
-                }
-            }
+        match node.link.clone() {
+            Some(link) => send_tracked(node, &link, method),
             None => node.inbox.push(method),
         }
     }
@@ -231,10 +235,41 @@ impl Registry {
         };
         node.pid = Some(pid);
         node.link = Some(link.clone());
-        for method in node.inbox.drain(..) {
-            if let Err(e) = link.send_message(LinkMsg::Method(method)) {
-                tracing::debug!(pod = name, %e, "link gone while draining inbox");
+        for method in std::mem::take(&mut node.inbox) {
+            send_tracked(node, link, method);
+        }
+    }
+
+    /// The generation behind `link` is gone: what it had not committed goes back to the
+    /// front of the inbox for the next one.
+    pub fn link_down(&self, name: &str, link: ractor::ActorId) {
+        let mut inner = self.lock();
+        let Some(node) = inner.nodes.get_mut(name) else {
+            return;
+        };
+        if node.link.as_ref().is_some_and(|l| l.get_id() == link) {
+            node.link = None;
+            let mut inbox = std::mem::take(&mut node.unacked);
+            inbox.append(&mut node.inbox);
+            node.inbox = inbox;
+        }
+    }
+
+    /// Pod `name` committed `item`: the delivery it answers is done.
+    pub fn ack(&self, name: &str, item: &podsup_wire::Item) {
+        let mut inner = self.lock();
+        let Some(node) = inner.nodes.get_mut(name) else {
+            return;
+        };
+        let answers = |m: &podsup_wire::Method| match m {
+            podsup_wire::Method::Record { item: sent } => sent == item,
+            podsup_wire::Method::PodEvent(event) => {
+                matches!(item, podsup_wire::Item::PodEvent(e) if e == event)
             }
+            _ => false,
+        };
+        if let Some(pos) = node.unacked.iter().position(answers) {
+            node.unacked.remove(pos);
         }
     }
 
@@ -330,5 +365,20 @@ fn build(inner: &Inner, name: &str, now: Instant) -> StatusNode {
         uptime_ms,
         last_exit: node.last_exit.clone(),
         children: node.children.iter().map(|c| build(inner, c, now)).collect(),
+    }
+}
+
+/// Sends `method` to the running generation, remembering records and pod events until
+/// they are committed.
+fn send_tracked(node: &mut Node, link: &ActorRef<LinkMsg>, method: podsup_wire::Method) {
+    let tracked = matches!(
+        method,
+        podsup_wire::Method::Record { .. } | podsup_wire::Method::PodEvent(_)
+    );
+    if tracked {
+        node.unacked.push(method.clone());
+    }
+    if let Err(e) = link.send_message(LinkMsg::Method(method)) {
+        tracing::debug!(%e, "link gone; the method waits for the next generation");
     }
 }

@@ -2,8 +2,11 @@
 //!
 //! `PR_SET_PDEATHSIG` fires when the thread that forked the child exits, not the process,
 //! so every fork happens on the spawner thread, which lives as long as the root. Each
-//! child gets its own process group, the death signal armed with a `getppid` re-check (the
-//! root may have died between fork and prctl), and for pods its socketpair end as fd 3.
+//! child gets its own process group, its resource limits and user (see [`limits`]), the
+//! death signal armed with a `getppid` re-check (the root may have died between fork and
+//! prctl), and for pods its socketpair end as fd 3.
+
+mod limits;
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -11,7 +14,10 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 use std::sync::mpsc;
 
+use podsup_config::Limits;
 use tokio::sync::oneshot;
+
+pub use limits::ArmError;
 
 /// Environment variables that belong to the root's own service manager, never a child's.
 pub const STRIPPED_ENV: [&str; 7] = [
@@ -76,21 +82,40 @@ impl Spawner {
     }
 }
 
-/// Prepares `command` to run as a supervised child: own process group, death signal,
-/// stripped environment, and `pod_fd` (if any) placed at fd 3.
+/// What a child is armed with besides its command.
+#[derive(Debug, Clone, Copy)]
+pub struct Arming<'a> {
+    /// The child's name, for errors.
+    pub name: &'a str,
+    /// A pod's socketpair end, placed at fd 3; `None` for plain processes.
+    pub pod_fd: Option<&'a OwnedFd>,
+    /// The user it runs as and the limits it runs under.
+    pub limits: &'a Limits,
+}
+
+/// Prepares `command` to run as a supervised child: own process group, resource limits,
+/// user and group, death signal, stripped environment, and the pod's fd (if any) at fd 3.
 ///
-/// The caller keeps `pod_fd` alive until the spawn returned, then drops it.
-pub fn arm(command: &mut Command, pod_fd: Option<&OwnedFd>) {
+/// Refuses, before anything is forked, what this root cannot grant: another user when it
+/// does not run as root, or a limit above its own hard limit when it cannot raise that.
+/// The caller keeps the pod's fd alive until the spawn returned, then drops it.
+pub fn arm(command: &mut Command, arming: Arming<'_>) -> Result<(), ArmError> {
+    let plan = limits::Plan::check(arming.name, arming.limits)?;
     for key in STRIPPED_ENV {
         command.env_remove(key);
     }
     command.process_group(0);
     let root_pid = std::process::id() as libc::pid_t;
-    let fd = pod_fd.map(|fd| fd.as_raw_fd());
+    let fd = arming.pod_fd.map(|fd| fd.as_raw_fd());
     // SAFETY: the closure runs in the forked child before exec and calls only
-    // async-signal-safe functions (prctl, getppid, dup2, fcntl, _exit).
+    // async-signal-safe functions (setrlimit, setgroups, setgid, setuid, prctl, getppid,
+    // dup2, fcntl, _exit); `plan` is plain data, so nothing allocates.
     unsafe {
         command.pre_exec(move || {
+            // Limits first: raising one needs the privilege the next step gives up.
+            plan.apply()?;
+            // Only now: changing credentials clears the death signal, so arming it
+            // before setuid would leave the child without one.
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
                 return Err(io::Error::last_os_error());
             }
@@ -104,6 +129,7 @@ pub fn arm(command: &mut Command, pod_fd: Option<&OwnedFd>) {
             Ok(())
         });
     }
+    Ok(())
 }
 
 /// Makes `fd` available as `target` without close-on-exec (async-signal-safe).

@@ -178,6 +178,7 @@ impl Actor for Supervisor {
                 Some(myself.clone()),
             );
             node.pod_spec = child.kind.as_pod().cloned();
+            node.limits = child.limits.clone();
             let prev = args.ctx.registry.get(&name);
             args.ctx.registry.declare(
                 &name,

@@ -930,3 +930,69 @@ pub mod spawning {
         }
     }
 }
+
+impl Root {
+    /// Like [`Root::start`], but the temporary dir holding tree.toml, run/ and state/ is
+    /// searchable (mode 0711) by every user, so children that run as another user
+    /// (`user = "nobody"`) can reach their own dirs below it.
+    pub fn start_searchable(tree: &str) -> Root {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::Builder::new()
+            .prefix("podsup-e2e")
+            .permissions(std::fs::Permissions::from_mode(0o711))
+            .tempdir()
+            .expect("tempdir");
+        let tree_path = dir.path().join("tree.toml");
+        std::fs::write(&tree_path, tree).expect("write tree");
+        let log = std::fs::File::create(dir.path().join("podsup.log")).expect("log file");
+        let child = Command::new(podsup_bin())
+            .arg("start")
+            .arg(&tree_path)
+            .arg("--runtime-dir")
+            .arg(dir.path().join("run"))
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .env("PODSUP_LOG", "debug")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn podsup start");
+        let root = Root {
+            child: Some(child),
+            dir,
+            seen: Default::default(),
+            exit: None,
+        };
+        let up = wait_until(WAIT, || {
+            root.try_status()
+                .is_some_and(|s| s["root"]["state"] == "running")
+        });
+        assert!(up, "tree did not come up; log:\n{}", root.log());
+        root
+    }
+}
+
+/// The `Uid:` or `Gid:` line of `/proc/PID/status` as numbers (real, effective, saved,
+/// file system); empty if the process is gone.
+pub fn proc_ids(pid: u32, key: &str) -> Vec<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(key))
+        .map(|rest| {
+            rest.split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The soft and hard value of limit `name` (`"Max open files"`) in `/proc/PID/limits`, as
+/// written there (`"1024"`, `"unlimited"`).
+pub fn proc_limit(pid: u32, name: &str) -> Option<(String, String)> {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let rest = limits.lines().find_map(|line| line.strip_prefix(name))?;
+    let mut values = rest.split_whitespace();
+    Some((values.next()?.to_owned(), values.next()?.to_owned()))
+}

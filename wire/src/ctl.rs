@@ -234,4 +234,9 @@ pub enum CtlResponse {
         /// The line, without its newline.
         line: String,
     },
+    /// A JSON document (e.g. `ctl inspect`), printed as is with `--json`.
+    Document {
+        /// The JSON text.
+        json: String,
+    },
 }

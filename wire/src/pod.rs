@@ -36,6 +36,8 @@ pub struct Init {
     pub runtime_dir: String,
     /// The turn engine and its settings.
     pub engine: EngineSpec,
+    /// The pod's own scope (what its file tools may touch, before delegation), as JSON.
+    pub scope_json: String,
 }
 
 /// A pod's turn engine, with its settings. Variants are only ever appended.

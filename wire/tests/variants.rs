@@ -280,5 +280,13 @@ fn node_state() {
 
 #[test]
 fn ctl_response() {
-    check::<CtlResponse>(&["Ok", "Status", "Error", "Event", "Notice", "OutputLine"]);
+    check::<CtlResponse>(&[
+        "Ok",
+        "Status",
+        "Error",
+        "Event",
+        "Notice",
+        "OutputLine",
+        "Document",
+    ]);
 }

@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use super::ctx::Ctx;
 use super::table::{Table, positive_duration};
-use super::{pod, process, supervisor};
+use super::{limits, pod, process, supervisor};
 use crate::defaults;
 use crate::error::{Problem, Section};
 use crate::name::Name;
 use crate::policy::{Shutdown, UnknownVariant};
-use crate::spec::{ChildKind, ChildSpec, PodSpec};
+use crate::spec::{ChildKind, ChildSpec, Limits, PodSpec};
 
 /// What `kind` takes.
 const KIND_EXPECTED: &str = "one of: pod, process, supervisor";
@@ -51,6 +51,10 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, table: Table<'_, '_>) -> ChildSpec {
         Some(Kind::Pod | Kind::Process) | None => defaults::SHUTDOWN_WORKER,
     };
     let shutdown = shutdown(ctx, &table).unwrap_or(Shutdown::Timeout(default_grace));
+    let limits = match kind {
+        Some(Kind::Pod | Kind::Process) => limits::decode(ctx, &table),
+        Some(Kind::Supervisor) | None => Limits::default(),
+    };
     let (kind, start_timeout) = match kind {
         Some(Kind::Supervisor) => {
             let spec = supervisor::decode_body(ctx, &table, name.clone());
@@ -73,6 +77,7 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, table: Table<'_, '_>) -> ChildSpec {
         shutdown,
         start_timeout,
         kind,
+        limits,
     }
 }
 
@@ -145,5 +150,7 @@ fn placeholder() -> ChildKind {
         },
         env: Default::default(),
         cwd: None,
+        scope: Default::default(),
+        on_spawner_exit: Default::default(),
     })
 }

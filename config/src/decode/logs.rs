@@ -1,12 +1,11 @@
 //! The top-level `logs` table: rotation of the children's captured output.
 
-use std::num::{NonZeroU32, NonZeroU64};
+use std::num::NonZeroU32;
 
 use super::ctx::Ctx;
 use super::table::Table;
 use crate::defaults;
-use crate::error::{Problem, Section};
-use crate::size::parse_size;
+use crate::error::Section;
 use crate::spec::LogSpec;
 
 /// What `max_size` takes.
@@ -18,7 +17,9 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, top: &Table<'_, '_>) -> LogSpec {
         return LogSpec::default();
     };
     table.check_keys(ctx);
-    let max_size = max_size(ctx, &table).unwrap_or(defaults::LOGS_MAX_SIZE);
+    let max_size = table
+        .size(ctx, "max_size", SIZE_EXPECTED)
+        .unwrap_or(defaults::LOGS_MAX_SIZE);
     let max_files = table
         .integer(
             ctx,
@@ -32,19 +33,4 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, top: &Table<'_, '_>) -> LogSpec {
         max_size,
         max_files,
     }
-}
-
-/// `logs.max_size`, a size that is not zero.
-fn max_size(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> Option<NonZeroU64> {
-    let (text, span) = table.string(ctx, "max_size", SIZE_EXPECTED)?;
-    let key = table.label("max_size");
-    let checked = match parse_size(text) {
-        Ok(bytes) => NonZeroU64::new(bytes).ok_or(Problem::ZeroSize { key }),
-        Err(reason) => Err(Problem::BadSize {
-            key,
-            value: text.to_owned(),
-            reason,
-        }),
-    };
-    ctx.ok(span, checked)
 }

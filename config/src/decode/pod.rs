@@ -1,4 +1,4 @@
-//! `kind = "pod"`: the engine and its settings, environment and working directory.
+//! `kind = "pod"`: the engine and its settings, environment, working directory and scope.
 
 use std::path::Path;
 
@@ -8,6 +8,7 @@ use super::ctx::Ctx;
 use super::environment::{cwd, env};
 use super::llm;
 use super::program::{self, Lookup};
+use super::scope;
 use super::table::Table;
 use crate::defaults;
 use crate::error::{Problem, Section};
@@ -68,7 +69,13 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> PodSpec {
         }
         None => default_echo(),
     };
-    PodSpec { engine, env, cwd }
+    PodSpec {
+        engine,
+        env,
+        cwd,
+        scope: scope::decode(ctx, table),
+        on_spawner_exit: scope::on_spawner_exit(ctx, table),
+    }
 }
 
 /// `engine`, `echo` when absent.

@@ -1,5 +1,7 @@
 //! Reading typed fields out of a TOML table, reporting wrong types and unknown keys.
 
+use std::borrow::Cow;
+use std::num::NonZeroU64;
 use std::ops::{Range, RangeInclusive};
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use super::ctx::{Ctx, Value};
 use crate::duration::parse_duration;
 use crate::error::{Problem, Section, names_a_secret};
 use crate::policy::UnknownVariant;
+use crate::size::parse_size;
 
 /// What duration keys take, for wrong-type messages.
 pub(super) const DURATION_EXPECTED: &str = "a duration like \"10s\"";
@@ -19,8 +22,9 @@ pub(super) struct Table<'a, 'i> {
     entries: &'a DeTable<'i>,
     span: Range<usize>,
     section: Section,
-    /// Prepended to keys in messages: `"backoff."` for the keys of a backoff table.
-    prefix: &'static str,
+    /// Prepended to keys in messages: `"backoff."` for the keys of a backoff table,
+    /// `"scope[0]."` for those of the first table of a `scope` array.
+    prefix: Cow<'static, str>,
 }
 
 impl<'a, 'i> Table<'a, 'i> {
@@ -29,13 +33,13 @@ impl<'a, 'i> Table<'a, 'i> {
         entries: &'a DeTable<'i>,
         span: Range<usize>,
         section: Section,
-        prefix: &'static str,
+        prefix: impl Into<Cow<'static, str>>,
     ) -> Table<'a, 'i> {
         Table {
             entries,
             span,
             section,
-            prefix,
+            prefix: prefix.into(),
         }
     }
 
@@ -129,6 +133,39 @@ impl<'a, 'i> Table<'a, 'i> {
         in_range
     }
 
+    /// The boolean at `key`.
+    pub(super) fn boolean(&self, ctx: &mut Ctx<'_>, key: &str) -> Option<bool> {
+        let value = self.get(key)?;
+        match value.get_ref() {
+            DeValue::Boolean(flag) => Some(*flag),
+            _ => {
+                ctx.wrong_type(value, self.label(key), "true or false");
+                None
+            }
+        }
+    }
+
+    /// The size at `key` in bytes, which must not be zero; `expected` is the hint for a
+    /// wrong type.
+    pub(super) fn size(
+        &self,
+        ctx: &mut Ctx<'_>,
+        key: &str,
+        expected: &'static str,
+    ) -> Option<NonZeroU64> {
+        let (text, span) = self.string(ctx, key, expected)?;
+        let key = self.label(key);
+        let checked = match parse_size(text) {
+            Ok(bytes) => NonZeroU64::new(bytes).ok_or(Problem::ZeroSize { key }),
+            Err(reason) => Err(Problem::BadSize {
+                key,
+                value: text.to_owned(),
+                reason,
+            }),
+        };
+        ctx.ok(span, checked)
+    }
+
     /// The duration at `key`; zero is refused with `zero_expected` as the hint.
     pub(super) fn duration(
         &self,
@@ -178,6 +215,35 @@ impl<'a, 'i> Table<'a, 'i> {
         let (text, span) = self.string(ctx, key, expected)?;
         let parsed = text.parse::<T>().map_err(Problem::from);
         ctx.ok(span, parsed)
+    }
+
+    /// The tables of the array at `key`, each read as `section` and labelled `key[N].`;
+    /// other items are reported as not `expected`.
+    pub(super) fn tables(
+        &self,
+        ctx: &mut Ctx<'_>,
+        key: &str,
+        (section, expected): (Section, &'static str),
+    ) -> Vec<Table<'a, 'i>> {
+        let Some(value) = self.get(key) else {
+            return Vec::new();
+        };
+        let DeValue::Array(items) = value.get_ref() else {
+            ctx.wrong_type(value, self.label(key), expected);
+            return Vec::new();
+        };
+        let mut tables = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let label = format!("{}[{index}]", self.label(key));
+            match item.get_ref() {
+                DeValue::Table(entries) => {
+                    let prefix = format!("{label}.");
+                    tables.push(Table::new(entries, item.span(), section, prefix));
+                }
+                _ => ctx.wrong_type(item, label, "a table"),
+            }
+        }
+        tables
     }
 
     /// The sub-table at `key` read as `section`, whose keys are labelled `prefix`.

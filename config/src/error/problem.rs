@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
+mod access;
 mod llm;
 
+pub use access::AccessProblem;
 pub use llm::LlmProblem;
 pub(crate) use llm::{NO_SECRETS, looks_like_a_key, names_a_secret};
 
@@ -12,141 +14,7 @@ use crate::name::{MAX_NAME_LEN, Name, NameError};
 use crate::policy::{Strategy, UnknownVariant};
 use crate::size::SizeError;
 
-/// Where a key sits, which decides the keys allowed next to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Section {
-    /// The top level of the file (the tree and its root supervisor).
-    Tree,
-    /// A `[[child]]` with `kind = "supervisor"`.
-    Supervisor,
-    /// A `[[child]]` with `kind = "pod"`.
-    Pod,
-    /// A `[[child]]` with `kind = "process"`.
-    Process,
-    /// A `[[child]]` whose kind is missing or invalid: the keys of every kind are allowed.
-    Child,
-    /// A `backoff` table.
-    Backoff,
-    /// A pod's `echo` table.
-    Echo,
-    /// A pod's `command` table.
-    Command,
-    /// A pod's `llm` table.
-    Llm,
-    /// The top-level `logs` table.
-    Logs,
-}
-
-impl Section {
-    /// The keys allowed in this section, in the order the reference documents them.
-    pub fn keys(self) -> &'static [&'static str] {
-        match self {
-            Section::Tree => &[
-                "name",
-                "strategy",
-                "max_restarts",
-                "within",
-                "start",
-                "backoff",
-                "logs",
-                "child",
-            ],
-            Section::Supervisor => &[
-                "name",
-                "kind",
-                "restart",
-                "shutdown",
-                "strategy",
-                "max_restarts",
-                "within",
-                "start",
-                "backoff",
-                "child",
-            ],
-            Section::Pod => &[
-                "name",
-                "kind",
-                "engine",
-                "restart",
-                "shutdown",
-                "start_timeout",
-                "env",
-                "cwd",
-                "echo",
-                "command",
-                "llm",
-            ],
-            Section::Process => &[
-                "name",
-                "kind",
-                "argv",
-                "restart",
-                "shutdown",
-                "start_timeout",
-                "env",
-                "cwd",
-            ],
-            Section::Child => &[
-                "name",
-                "kind",
-                "restart",
-                "shutdown",
-                "start_timeout",
-                "strategy",
-                "max_restarts",
-                "within",
-                "start",
-                "backoff",
-                "child",
-                "engine",
-                "env",
-                "cwd",
-                "echo",
-                "command",
-                "llm",
-                "argv",
-            ],
-            Section::Backoff => &["initial", "max", "multiplier", "reset_after"],
-            Section::Echo => &["chunk_chars", "delay_ms"],
-            Section::Logs => &["max_size", "max_files"],
-            Section::Command => &["argv", "timeout"],
-            Section::Llm => &[
-                "scheme",
-                "base_url",
-                "model",
-                "api_key_env",
-                "api_key_file",
-                "system",
-                "max_tokens",
-                "temperature",
-                "request_timeout",
-                "idle_timeout",
-                "max_attempts",
-                "retry_initial",
-                "retry_max",
-                "max_tool_rounds",
-            ],
-        }
-    }
-}
-
-impl std::fmt::Display for Section {
-    /// The section as the end of "unknown key … ": `"for a pod"`, `"in backoff"`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Section::Tree => "at the top level",
-            Section::Supervisor => "for a supervisor",
-            Section::Pod => "for a pod",
-            Section::Process => "for a process",
-            Section::Child => "for a child",
-            Section::Backoff => "in backoff",
-            Section::Echo => "in echo",
-            Section::Command => "in command",
-            Section::Llm => "in llm",
-            Section::Logs => "in logs",
-        })
-    }
-}
+use super::Section;
 
 /// Why an environment variable name is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -220,6 +88,9 @@ pub enum Problem {
     /// A problem in a pod's `llm` table.
     #[error(transparent)]
     Llm(#[from] LlmProblem),
+    /// A problem with who a child runs as or what a pod may touch.
+    #[error(transparent)]
+    Access(#[from] AccessProblem),
     /// A name already used by another node of the tree.
     #[error(
         "duplicate name {:?}: already used at line {first_line} (expected names unique in the whole tree)",

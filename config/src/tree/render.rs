@@ -16,7 +16,7 @@ use podsup_wire::EngineSpec;
 
 use crate::duration::format_duration;
 use crate::size::format_size;
-use crate::spec::{ChildKind, ChildSpec, PodSpec, ProcessSpec, SupervisorSpec, Tree};
+use crate::spec::{ChildKind, ChildSpec, Limits, PodSpec, ProcessSpec, SupervisorSpec, Tree};
 
 impl Display for Tree {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -89,6 +89,7 @@ impl Display for ChildLine<'_> {
             ChildKind::Pod(pod) => write_pod(f, pod)?,
             ChildKind::Process(process) => write_process(f, process)?,
         }
+        write_limits(f, &child.limits)?;
         write!(
             f,
             ", restart {}, shutdown {}, start_timeout {}",
@@ -153,6 +154,31 @@ fn write_env_cwd(
     if !env.is_empty() {
         let names: Vec<&str> = env.keys().map(String::as_str).collect();
         write!(f, ", env {}", names.join(" "))?;
+    }
+    Ok(())
+}
+
+/// `, user nobody (uid 65534, gid 65534), nofile 1024, memory_max 512MiB`; nothing for the
+/// default.
+fn write_limits(f: &mut Formatter<'_>, limits: &Limits) -> fmt::Result {
+    if let Some(run_as) = &limits.run_as {
+        write!(
+            f,
+            ", user {} (uid {}, gid {})",
+            run_as.user, run_as.uid, run_as.gid
+        )?;
+    }
+    if let Some(nofile) = limits.nofile {
+        write!(f, ", nofile {nofile}")?;
+    }
+    if let Some(nproc) = limits.nproc {
+        write!(f, ", nproc {nproc}")?;
+    }
+    if let Some(bytes) = limits.address_space {
+        write!(f, ", as {}", format_size(bytes))?;
+    }
+    if let Some(bytes) = limits.memory_max {
+        write!(f, ", memory_max {}", format_size(bytes))?;
     }
     Ok(())
 }

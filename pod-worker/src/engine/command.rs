@@ -7,16 +7,12 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use podsup_wire::{Event, Item};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
 use super::{EngineError, Turn, TurnEnd, last_input};
-
-/// Time between SIGTERM and SIGKILL when a command must stop.
-const KILL_GRACE: Duration = Duration::from_secs(2);
+use crate::process_tree::terminate;
 /// How much of stderr is kept for the error message.
 const STDERR_CAP: usize = 8 * 1024;
 
@@ -170,62 +166,6 @@ impl CommandEngine {
         turn.sink.commit(Item::Assistant { text });
         Ok(TurnEnd::Finished)
     }
-}
-
-/// SIGTERM to the command and its descendants, SIGKILL after the grace period, then reap.
-async fn terminate(child: &mut Child, pid: u32) {
-    signal_tree(pid, Signal::SIGTERM);
-    if tokio::time::timeout(KILL_GRACE, child.wait())
-        .await
-        .is_err()
-    {
-        signal_tree(pid, Signal::SIGKILL);
-    }
-    if let Err(e) = child.wait().await {
-        tracing::warn!(%e, "cannot reap command");
-    }
-}
-
-/// Signals `pid` and every process below it (found through `/proc/*/task/*/children`),
-/// children first so none is orphaned before it is reached.
-fn signal_tree(pid: u32, signal: Signal) {
-    if pid == 0 {
-        return;
-    }
-    for p in descendants(pid)
-        .into_iter()
-        .rev()
-        .chain(std::iter::once(pid))
-    {
-        match kill(Pid::from_raw(p as i32), signal) {
-            Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
-            Err(e) => tracing::warn!(pid = p, %e, "cannot signal command process"),
-        }
-    }
-}
-
-/// Every process below `pid`, parents before children.
-fn descendants(pid: u32) -> Vec<u32> {
-    let mut found = Vec::new();
-    let mut queue = vec![pid];
-    while let Some(p) = queue.pop() {
-        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
-            continue;
-        };
-        for task in tasks.flatten() {
-            let Ok(children) = std::fs::read_to_string(task.path().join("children")) else {
-                continue;
-            };
-            for child in children
-                .split_whitespace()
-                .filter_map(|c| c.parse::<u32>().ok())
-            {
-                found.push(child);
-                queue.push(child);
-            }
-        }
-    }
-    found
 }
 
 fn tail(s: &str, max: usize) -> &str {

@@ -128,6 +128,15 @@ impl Client {
         }
     }
 
+    /// Resolves when the client goes away: clients send nothing after their request, so
+    /// anything readable (end of stream included) means it is done listening.
+    pub async fn gone(&mut self) {
+        let mut scratch = [0u8; 16];
+        if let Err(e) = self.rd.read(&mut scratch).await {
+            tracing::debug!(%e, "ctl client connection failed");
+        }
+    }
+
     /// Relays `target`'s feed until `judge` returns a final answer, the client leaves, or it
     /// falls behind.
     async fn relay(

@@ -69,6 +69,13 @@ impl Printer {
                 println!("{line}");
                 None
             }
+            CtlResponse::Document { json } => {
+                let pretty = serde_json::from_str::<serde_json::Value>(&json)
+                    .and_then(|v| serde_json::to_string_pretty(&v))
+                    .unwrap_or(json);
+                println!("{pretty}");
+                Some(0)
+            }
             CtlResponse::Event { event, .. } => {
                 self.event(event);
                 None
@@ -89,6 +96,10 @@ impl Printer {
             }
             CtlResponse::Notice { message } => (json!({ "notice": message }), None),
             CtlResponse::OutputLine { line } => (json!({ "line": line }), None),
+            CtlResponse::Document { json } => {
+                println!("{json}");
+                return Some(0);
+            }
             CtlResponse::Event {
                 pod,
                 generation,

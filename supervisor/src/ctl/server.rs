@@ -131,6 +131,12 @@ async fn connection(mut stream: UnixStream, ctx: CtlCtx) {
             last,
             output: false,
         } => agent::logs(&ctx, &mut client, (name, follow, last)).await,
+        CtlRequest::Logs {
+            name,
+            follow,
+            last,
+            output: true,
+        } => crate::output::serve::logs(&ctx, &mut client, (name, follow, last)).await,
         CtlRequest::Notify { name, message } => Some(agent::notify(&ctx, (name, message))),
         other => Some(handle(other, &ctx).await),
     };
@@ -182,8 +188,8 @@ async fn handle(request: CtlRequest, ctx: &CtlCtx) -> CtlResponse {
             restart,
         } => spawn(ctx, (parent, name, engine, restart)).await,
         CtlRequest::Inspect { name } => match crate::orchestrate::inspect(&ctx.root, &name) {
-            Some(value) => CtlResponse::Ok {
-                message: serde_json::to_string_pretty(&value).unwrap_or_default(),
+            Some(value) => CtlResponse::Document {
+                json: value.to_string(),
             },
             None => error(
                 CtlErrorKind::NotFound,

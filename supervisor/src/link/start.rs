@@ -12,7 +12,7 @@ use tokio::net::UnixStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{LinkArgs, LinkMsg, describe, handshake};
+use super::{LinkArgs, LinkMsg, describe, dirs, handshake};
 use crate::reap;
 use crate::spawn;
 
@@ -38,9 +38,19 @@ type ExitWait = JoinHandle<std::io::Result<ExitStatus>>;
 /// Spawns the child described by `args` and waits until it is ready.
 pub async fn start(args: &LinkArgs, myself: &ActorRef<LinkMsg>) -> Result<Started, StartFailed> {
     let (mut command, socket) = command_for(args)?;
-    let theirs = socket.as_ref().map(|(_, theirs)| theirs);
-    spawn::arm(&mut command, theirs);
-    let child = args
+    let arming = spawn::Arming {
+        name: &args.name,
+        pod_fd: socket.as_ref().map(|(_, theirs)| theirs),
+        limits: &args.limits,
+    };
+    spawn::arm(&mut command, arming).map_err(|e| StartFailed(e.to_string()))?;
+    if let (ChildKind::Pod(_), Some(run_as)) = (&args.kind, &args.limits.run_as) {
+        let bases = [args.ctx.state_dir.as_path(), args.ctx.runtime_dir.as_path()];
+        dirs::hand_over(bases, &args.name, run_as)
+            .map_err(|e| StartFailed(format!("{}: {e}", args.name)))?;
+    }
+    crate::output::pipe(&mut command);
+    let mut child = args
         .ctx
         .spawner
         .spawn(command)
@@ -48,6 +58,11 @@ pub async fn start(args: &LinkArgs, myself: &ActorRef<LinkMsg>) -> Result<Starte
         .map_err(|e| StartFailed(format!("spawn failed: {e}")))?;
     let pid = child.id();
     args.ctx.guard.watch(pid);
+    let generation = crate::output::Generation {
+        name: &args.name,
+        generation: args.generation,
+    };
+    args.ctx.outputs.attach(&mut child, generation);
     let ours = socket.map(|(ours, theirs)| {
         drop(theirs);
         ours
@@ -146,8 +161,11 @@ async fn ready(
 }
 
 fn init_for(args: &LinkArgs) -> Init {
-    let engine = match &args.kind {
-        ChildKind::Pod(pod) => pod.engine.clone(),
+    let (engine, scope_json) = match &args.kind {
+        ChildKind::Pod(pod) => (
+            pod.engine.clone(),
+            serde_json::to_string(&pod.scope).unwrap_or_default(),
+        ),
         ChildKind::Process(_) | ChildKind::Supervisor(_) => {
             unreachable!("init only for pods")
         }
@@ -160,6 +178,7 @@ fn init_for(args: &LinkArgs) -> Init {
         state_dir: pod_dir(&args.ctx.state_dir).display().to_string(),
         runtime_dir: pod_dir(&args.ctx.runtime_dir).display().to_string(),
         engine,
+        scope_json,
     }
 }
 

@@ -60,7 +60,11 @@ impl Entry<'_> {
         let mut out = Vec::with_capacity(self.message.len() + 96);
         encode_field(&mut out, "MESSAGE", self.message.as_bytes());
         encode_field(&mut out, "POD", self.pod.as_bytes());
-        encode_field(&mut out, "GENERATION", self.generation.to_string().as_bytes());
+        encode_field(
+            &mut out,
+            "GENERATION",
+            self.generation.to_string().as_bytes(),
+        );
         encode_field(&mut out, "PRIORITY", priority);
         encode_field(&mut out, "SYSLOG_IDENTIFIER", b"podsup");
         out

@@ -107,8 +107,14 @@ mod tests {
         assert_eq!(utc_millis(at(0, 0)), "1970-01-01T00:00:00.000Z");
         // Each checked with `date -u -d @SECS`.
         assert_eq!(utc_millis(at(951_782_400, 5)), "2000-02-29T00:00:00.005Z");
-        assert_eq!(utc_millis(at(1_709_164_799, 999)), "2024-02-28T23:59:59.999Z");
-        assert_eq!(utc_millis(at(1_795_618_800, 123)), "2026-11-25T15:00:00.123Z");
+        assert_eq!(
+            utc_millis(at(1_709_164_799, 999)),
+            "2024-02-28T23:59:59.999Z"
+        );
+        assert_eq!(
+            utc_millis(at(1_795_618_800, 123)),
+            "2026-11-25T15:00:00.123Z"
+        );
         assert_eq!(utc_millis(at(4_102_444_800, 0)), "2100-01-01T00:00:00.000Z");
         assert_eq!(
             utc_millis(UNIX_EPOCH - Duration::from_secs(5)),

@@ -136,10 +136,10 @@ mod tests {
     #[test]
     fn a_line_of_exactly_the_cap_is_kept_whole() {
         let mut s = Splitter::new(8);
-        assert_eq!(feed(&mut s, &[b"01234567\n012345678\n"]), [
-            "01234567",
-            "01234567 [podsup: line cut at 8 bytes]"
-        ]);
+        assert_eq!(
+            feed(&mut s, &[b"01234567\n012345678\n"]),
+            ["01234567", "01234567 [podsup: line cut at 8 bytes]"]
+        );
     }
 
     #[test]

@@ -21,48 +21,79 @@ const CHUNK: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Cursor {
     dir: PathBuf,
+    /// How many rotated files there may be.
+    max_files: u32,
     /// Files to read to their end before the current one, oldest first.
     older: VecDeque<File>,
     /// `output.log` as it was when opened, with its inode; `None` until it exists.
     current: Option<(File, u64)>,
+    /// Inode of the last current file finished: files rotated after it are new to us.
+    /// `None` if there was none, so every file found is new.
+    finished: Option<u64>,
     /// The start of a line whose end has not been read yet.
     partial: Vec<u8>,
+    /// Size of the current file when the cursor was made.
+    opened_len: u64,
+    /// Where reading the current file stops, for a snapshot ([`Cursor::stop_at_end`]).
+    end: Option<u64>,
 }
 
 impl Cursor {
+    fn new(dir: PathBuf, max_files: u32) -> Cursor {
+        Cursor {
+            dir,
+            max_files,
+            older: VecDeque::new(),
+            current: None,
+            finished: None,
+            partial: Vec::new(),
+            opened_len: 0,
+            end: None,
+        }
+    }
+
+    /// Makes this cursor read only what was there when it was made: the current file up
+    /// to its size then, nothing written or rotated in later.
+    pub fn stop_at_end(&mut self) {
+        self.end = Some(self.opened_len);
+    }
+
     /// A cursor at the start of the oldest kept file, for reading everything; `max_files`
     /// is how many rotated files there may be.
     pub fn from_start(dir: PathBuf, max_files: u32) -> io::Result<Cursor> {
-        let current = open_current(&dir)?;
-        let mut older = VecDeque::new();
-        for n in (1..=max_files).rev() {
-            if let Some(file) = open_existing(numbered(&dir, n))? {
-                older.push_back(file);
+        let mut cursor = Cursor::new(dir, max_files);
+        cursor.current = open_current(&cursor.dir)?;
+        if let Some((file, _)) = &cursor.current {
+            cursor.opened_len = file.metadata()?.len();
+        }
+        let skip = cursor.current.as_ref().map(|(_, ino)| *ino);
+        let rotated = cursor.rotated_after(None, skip)?;
+        if cursor.current.is_none() {
+            if let Some(newest) = rotated.last() {
+                cursor.finished = Some(newest.metadata()?.ino());
             }
         }
-        Ok(Cursor {
-            dir,
-            older,
-            current,
-            partial: Vec::new(),
-        })
+        cursor.older.extend(rotated);
+        Ok(cursor)
     }
 
     /// The last `n` complete lines (older files included when the current one has fewer),
     /// and a cursor just after them.
     pub fn last_lines(dir: PathBuf, n: usize, max_files: u32) -> io::Result<(Vec<String>, Cursor)> {
-        let mut current = open_current(&dir)?;
+        let mut cursor = Cursor::new(dir, max_files);
+        cursor.current = open_current(&cursor.dir)?;
         let mut lines = VecDeque::new();
-        if let Some((file, _)) = current.as_mut() {
+        if let Some((file, _)) = cursor.current.as_mut() {
             let end = file.seek(SeekFrom::End(0))?;
             let complete = last_lines_of(file, end, n, &mut lines)?;
             file.seek(SeekFrom::Start(complete))?;
+            cursor.opened_len = end;
         }
         for k in 1..=max_files {
             if lines.len() >= n {
                 break;
             }
-            let Some(mut file) = open_existing(numbered(&dir, k))? else {
+            let Some(mut file) = open_existing(numbered(&cursor.dir, k))? else {
                 break;
             };
             let end = file.seek(SeekFrom::End(0))?;
@@ -71,12 +102,6 @@ impl Cursor {
             earlier.extend(lines);
             lines = earlier;
         }
-        let cursor = Cursor {
-            dir,
-            older: VecDeque::new(),
-            current,
-            partial: Vec::new(),
-        };
         Ok((lines.into(), cursor))
     }
 
@@ -99,30 +124,71 @@ impl Cursor {
                 continue;
             }
             let Some((file, inode)) = self.current.as_mut() else {
-                self.current = open_current(&self.dir)?;
-                if self.current.is_none() {
+                if self.end.is_some() || !self.open_next()? {
                     return Ok(());
                 }
                 continue;
             };
-            let n = file.read(&mut buf)?;
+            let want = match self.end {
+                Some(end) => {
+                    let left = end.saturating_sub(file.stream_position()?);
+                    CHUNK.min(usize::try_from(left).unwrap_or(CHUNK))
+                }
+                None => CHUNK,
+            };
+            let n = file.read(&mut buf[..want])?;
             if n > 0 {
                 self.split(&buf[..n], out);
                 continue;
             }
+            if self.end.is_some() {
+                return Ok(());
+            }
             let now = std::fs::metadata(numbered(&self.dir, 0)).map(|m| m.ino());
-            match now {
-                Ok(ino) if ino == *inode => return Ok(()),
-                Ok(_) | Err(_) => {
-                    // Rotated away: finish it (the writer may have added to it since our
-                    // last read), then go on with the new current file.
-                    if let Some((old, _)) = self.current.take() {
-                        self.older.push_back(old);
-                    }
-                }
+            if now.is_ok_and(|ino| ino == *inode) {
+                return Ok(());
+            }
+            // Rotated away: finish it (the writer may have added to it since our last
+            // read), then whatever came after it.
+            if let Some((old, ino)) = self.current.take() {
+                self.older.push_back(old);
+                self.finished = Some(ino);
             }
         }
         Ok(())
+    }
+
+    /// Opens the current file and queues the rotated files newer than the one finished
+    /// last; false if there is no current file (yet).
+    fn open_next(&mut self) -> io::Result<bool> {
+        let Some((file, ino)) = open_current(&self.dir)? else {
+            return Ok(false);
+        };
+        let newer = self.rotated_after(self.finished, Some(ino))?;
+        self.older.extend(newer);
+        self.current = Some((file, ino));
+        Ok(true)
+    }
+
+    /// The rotated files newer than the one with inode `after` (all of them if `None` or
+    /// if it is gone), oldest first, leaving out `skip` (a current file that was rotated
+    /// while we looked: it is read as the current one).
+    fn rotated_after(&self, after: Option<u64>, skip: Option<u64>) -> io::Result<Vec<File>> {
+        let mut newer = Vec::new();
+        for k in 1..=self.max_files {
+            let Some(file) = open_existing(numbered(&self.dir, k))? else {
+                break;
+            };
+            let ino = file.metadata()?.ino();
+            if Some(ino) == after {
+                break;
+            }
+            if Some(ino) != skip {
+                newer.push(file);
+            }
+        }
+        newer.reverse();
+        Ok(newer)
     }
 
     fn split(&mut self, mut bytes: &[u8], out: &mut Vec<String>) {

@@ -329,6 +329,7 @@ fn spawn_child(
                     kind,
                     start_timeout: spec.start_timeout,
                     shutdown: spec.shutdown,
+                    limits: spec.limits,
                     supervisor: myself,
                     parent: spawner,
                     ctx,

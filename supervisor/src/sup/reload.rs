@@ -113,6 +113,7 @@ fn reorder(
             Some(myself.clone()),
         );
         node.pod_spec = spec.kind.as_pod().cloned();
+        node.limits = spec.limits.clone();
         if let Some(prev) = state.ctx.registry.get(&name) {
             node = Node {
                 state: prev.state,

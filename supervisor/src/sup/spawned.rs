@@ -61,6 +61,9 @@ pub fn forget(state: &mut SupState, idx: usize) {
     state.specs.remove(idx);
     state.handles.remove(idx);
     state.ctx.registry.remove(&child.name);
+    if let Err(e) = state.ctx.registry.set_held(&child.name, false) {
+        tracing::error!(child = %child.name, %e, "operator intent not saved");
+    }
     if let Some(spawner) = state.role.spawner() {
         let reclaimed = PodEvent::Reclaimed {
             pod_name: child.name.clone(),
@@ -87,11 +90,18 @@ pub async fn add_child(
     let kind: NodeKind = node_kind(&spec.kind);
     let mut node = Node::new(kind, Some(listed_under), Some(myself.clone()));
     node.pod_spec = spec.kind.as_pod().cloned();
+    node.limits = spec.limits.clone();
     state.ctx.registry.declare(&name, node);
     let idx = state.core.add(name.clone(), spec.restart);
     state.core.children[idx].generation = previous;
     state.specs.push(spec);
     state.handles.push(None);
+    // The operator stopped it (before a restart of the root): it stays down.
+    if state.ctx.registry.held(&name) {
+        state.core.children[idx].held = true;
+        publish(state, idx);
+        return Ok((previous, None));
+    }
     match start_one(myself, state, idx).await {
         Ok(()) => {
             let generation = state.core.children[idx].generation;

@@ -144,6 +144,7 @@ pub fn ctl_response() -> impl Strategy<Value = CtlResponse> {
         }),
         text().prop_map(|message| CtlResponse::Notice { message }),
         text().prop_map(|line| CtlResponse::OutputLine { line }),
+        text().prop_map(|json| CtlResponse::Document { json }),
     ]
 }
 
@@ -192,6 +193,7 @@ variants!(CtlResponse {
     Event,
     Notice,
     OutputLine,
+    Document,
 });
 
 arbitrary! {

@@ -21,15 +21,17 @@ pub fn init() -> impl Strategy<Value = Init> {
         text(),
         text(),
         engine_spec(),
+        text(),
     )
         .prop_map(
-            |(name, generation, parent, state_dir, runtime_dir, engine)| Init {
+            |(name, generation, parent, state_dir, runtime_dir, engine, scope_json)| Init {
                 name,
                 generation,
                 parent,
                 state_dir,
                 runtime_dir,
                 engine,
+                scope_json,
             },
         )
 }

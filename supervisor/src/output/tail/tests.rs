@@ -88,30 +88,49 @@ fn following_crosses_rotations_without_gaps_or_repeats() {
     let dir = TestDir::new("tail-follow");
     let spec = LogSpec {
         max_size: NonZeroU64::new(2000).expect("size"),
-        max_files: NonZeroU32::new(2).expect("files"),
+        max_files: NonZeroU32::new(3).expect("files"),
     };
     let mut log = RotatingFile::new(dir.path().to_owned(), spec);
+    // About 31 bytes each: 150 of them rotate twice or more between two reads.
     let record = |i: u32| Record {
         at: UNIX_EPOCH,
         stream: Stream::Out,
         text: format!("{i}"),
     };
-    let (_, mut cursor) = Cursor::last_lines(dir.path().to_owned(), 10, 2).expect("tail");
+    let (_, mut cursor) = Cursor::last_lines(dir.path().to_owned(), 10, 3).expect("tail");
     let mut seen = Vec::new();
     let mut next = 0;
-    // Several rotations between reads, and reads between every few writes.
-    for round in 0..40 {
-        let batch: Vec<Record> = (next..next + 7 * (round % 5 + 1)).map(record).collect();
-        next += batch.len() as u32;
+    for count in [3, 70, 2, 150, 1, 90, 40, 150, 0, 5] {
+        let batch: Vec<Record> = (next..next + count).map(record).collect();
+        next += count;
         log.append(&batch).expect("append");
-        if round % 3 == 0 {
-            seen.extend(read_all(&mut cursor));
-        }
+        seen.extend(read_all(&mut cursor));
     }
-    seen.extend(read_all(&mut cursor));
     let numbers: Vec<u32> = seen
         .iter()
-        .map(|l| l.rsplit(' ').next().and_then(|n| n.parse().ok()).expect("n"))
+        .map(|l| {
+            l.rsplit(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("n")
+        })
         .collect();
     assert_eq!(numbers, (0..next).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_snapshot_ignores_what_is_written_after_it() {
+    let dir = TestDir::new("tail-snapshot");
+    let path = numbered(dir.path(), 0);
+    write(&numbered(dir.path(), 1), &numbered_lines(0..3));
+    write(&path, &numbered_lines(3..5));
+    let mut all = Cursor::from_start(dir.path().to_owned(), 3).expect("all");
+    let (last, mut tail) = Cursor::last_lines(dir.path().to_owned(), 2, 3).expect("tail");
+    // Written after the cursors were made, before they are bounded: still not theirs.
+    write(&path, &numbered_lines(5..9));
+    all.stop_at_end();
+    tail.stop_at_end();
+    assert_eq!(read_all(&mut all), expect_lines(0..5));
+    assert_eq!(last, expect_lines(3..5));
+    assert!(read_all(&mut tail).is_empty());
 }
