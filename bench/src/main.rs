@@ -210,6 +210,7 @@ fn run(args: &RunArgs) -> Result<()> {
         serde_json::json!({
             "profile": profile,
             "podsup": bins.podsup,
+            "revision": std::env::var("PODSUP_BENCH_REV").unwrap_or_default(),
             "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
             "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
             "loadavg": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),

@@ -324,7 +324,8 @@ fn streams(ctl: &Ctl, root: &Subject, turns: usize, out: &mut Vec<Figure>) -> Re
     Ok(())
 }
 
-/// Drives a running root for a profiler: `rtt` or `stream` (see `podsup-bench drive`).
+/// Drives a running root for a profiler: `rtt`, `stream` or `send` (turns with nobody
+/// attached; see `podsup-bench drive`).
 pub fn drive(what: &str, ctl: &Ctl, pod: &str, (count, chars): (usize, usize)) -> Result<()> {
     match what {
         "rtt" => {
@@ -350,7 +351,14 @@ pub fn drive(what: &str, ctl: &Ctl, pod: &str, (count, chars): (usize, usize)) -
                 );
             }
         }
-        other => bail!("drive what? {other} (rtt or stream)"),
+        "send" => {
+            let text = text_of(chars);
+            for _ in 0..count {
+                ctl.ok(&CtlRequest::Send { name: pod.into(), text: text.clone(), wait: false })?;
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+        }
+        other => bail!("drive what? {other} (rtt, stream or send)"),
     }
     Ok(())
 }

@@ -124,7 +124,7 @@ fn deltas(records: Records<'_>) -> Result<Vec<u64>, Violation> {
         else {
             return Err(violation(Invariant::Strategy, format!("{} missing from status", node.name)));
         };
-        let (Some(gen), Some(rs)) = (
+        let (Some(grew), Some(rs)) = (
             a.generation.checked_sub(b.generation),
             a.restarts.checked_sub(b.restarts),
         ) else {
@@ -133,13 +133,13 @@ fn deltas(records: Records<'_>) -> Result<Vec<u64>, Violation> {
                 format!("{}: generation or restarts went down: {b:?} → {a:?}", node.name),
             ));
         };
-        if gen != rs {
+        if grew != rs {
             return Err(violation(
                 Invariant::Strategy,
-                format!("{}: generation +{gen} but restarts +{rs}", node.name),
+                format!("{}: generation +{grew} but restarts +{rs}", node.name),
             ));
         }
-        out.push(gen);
+        out.push(grew);
     }
     Ok(out)
 }

@@ -109,7 +109,7 @@ impl Model {
         let ofa = m.sup(0, "ofa", policy(Strategy::OneForAll));
         m.leaves(ofa, "ofa", "ppxppp");
         let nest = m.sup(0, "nest", policy(Strategy::RestForOne));
-        m.leaves(nest, "nest", "p");
+        m.leaves(nest, "nest-head", "p");
         let inner = m.sup(nest, "nest-ofo", policy(Strategy::OneForOne));
         m.leaves(inner, "nest-ofo", "ppx");
         let inner = m.sup(nest, "nest-ofa", policy(Strategy::OneForAll));
@@ -165,6 +165,7 @@ impl Model {
     }
 
     /// Index of the node called `name`.
+    #[cfg(test)]
     pub fn index(&self, name: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.name == name)
     }

@@ -2,6 +2,7 @@
 //! session log, tied together. I/O lives here; decisions live in [`crate::controller`].
 
 mod io;
+mod tooling;
 
 use std::path::Path;
 
@@ -14,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::controller::{Action, Controller};
 use crate::engine::{AnyEngine, EngineError, Turn, TurnEnd, TurnOutput, TurnSink};
-use crate::orchestra;
 use crate::root_client::RootClient;
+use tooling::Tooling;
 use crate::session_log::{FsyncPolicy, SessionLog};
 pub use io::PodError;
 
@@ -40,7 +41,7 @@ struct Pod {
     engine: Option<AnyEngine>,
     turn: Option<InFlight>,
     to_root: mpsc::UnboundedSender<PodToRoot>,
-    client: RootClient,
+    tooling: Tooling,
     exiting: bool,
 }
 
@@ -49,8 +50,8 @@ pub async fn run() -> Result<(), PodError> {
     let mut stream = io::socket()?;
     let init = io::handshake(&mut stream).await?;
     let (mut from_root, to_root, writer) = io::split(stream);
-    let client = RootClient::new(&init.name, to_root.clone());
-    let (opened, engine) = match prepare(&init, &client) {
+    let tooling = Tooling::new(&init, RootClient::new(&init.name, to_root.clone()));
+    let (opened, engine) = match prepare(&init, &tooling) {
         Ok(prepared) => prepared,
         Err(e) => {
             // Say why instead of Ready, so the root (and the operator) can tell.
@@ -62,7 +63,7 @@ pub async fn run() -> Result<(), PodError> {
                 tracing::debug!("root link gone before the failure could be told");
             }
             drop(to_root);
-            drop(client);
+            drop(tooling);
             io::flush(writer).await;
             return Err(e);
         }
@@ -80,7 +81,7 @@ pub async fn run() -> Result<(), PodError> {
         engine: Some(engine),
         turn: None,
         to_root,
-        client,
+        tooling,
         exiting: false,
     };
     if let Some(recovery) = opened.recovered {
@@ -107,7 +108,7 @@ pub async fn run() -> Result<(), PodError> {
                     let actions = pod.controller.on_method(method);
                     pod.execute(actions)?;
                 }
-                Some(Ok(RootToPod::Reply { id, reply })) => pod.client.resolve(id, reply),
+                Some(Ok(RootToPod::Reply { id, reply })) => pod.tooling.client().resolve(id, reply),
                 Some(Ok(other)) => break Err(PodError::Protocol(format!("unexpected frame {other:?}"))),
             },
             _ = terms.recv() => {
@@ -127,11 +128,15 @@ pub async fn run() -> Result<(), PodError> {
 /// Opens the session log and builds the engine: what a pod needs before it is Ready.
 fn prepare(
     init: &Init,
-    client: &RootClient,
+    tooling: &Tooling,
 ) -> Result<(crate::session_log::Opened, AnyEngine), PodError> {
     let opened = SessionLog::open(Path::new(&init.state_dir), FsyncPolicy::Checkpoints)
         .map_err(PodError::Log)?;
-    let engine = AnyEngine::from_spec(&init.engine, || orchestra::tools(client))
+    if let Err(e) = std::fs::create_dir_all(&init.runtime_dir) {
+        tracing::warn!(dir = %init.runtime_dir, %e, "no runtime dir: bash output cannot spill");
+    }
+    tooling.refresh(&opened.entries);
+    let engine = AnyEngine::from_spec(&init.engine, || tooling.toolbox())
         .map_err(PodError::Engine)?;
     Ok((opened, engine))
 }
@@ -193,8 +198,7 @@ impl Pod {
                 result
             }
             Err(e) => {
-                let client = self.client.clone();
-                let engine = AnyEngine::from_spec(&self.init.engine, || orchestra::tools(&client))
+                let engine = AnyEngine::from_spec(&self.init.engine, || self.tooling.toolbox())
                     .map_err(PodError::Engine)?;
                 self.engine = Some(engine);
                 Err(EngineError::Internal(format!("turn task failed: {e}")))
@@ -205,8 +209,12 @@ impl Pod {
     }
 
     fn commit(&mut self, item: Item) -> Result<(), PodError> {
+        let registry_change = matches!(item, Item::Registry { .. } | Item::PodEvent(_));
         let entry = self.log.append(item).map_err(PodError::Log)?;
         self.entries.push(entry.clone());
+        if registry_change {
+            self.tooling.refresh(&self.entries);
+        }
         self.emit(Event::Committed(entry));
         Ok(())
     }

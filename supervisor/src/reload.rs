@@ -2,7 +2,7 @@
 //! operator can read (`ctl reload --dry-run`) and each supervisor can apply.
 //!
 //! Only what changed is restarted: a child whose spec (kind, engine, argv, env, cwd,
-//! restart, shutdown, start deadline) differs is restarted the way its supervisor's
+//! restart, shutdown, start deadline, user and limits, scope) differs is restarted the way its supervisor's
 //! strategy restarts a crashed child — alone under one_for_one, with the children after
 //! it under rest_for_one, with all siblings under one_for_all — but without counting
 //! towards the restart intensity. A nested supervisor whose own children changed is not
@@ -86,6 +86,9 @@ pub fn child_changes(old: &ChildSpec, new: &ChildSpec) -> Vec<&'static str> {
     if old.shutdown != new.shutdown {
         what.push("shutdown");
     }
+    if old.limits != new.limits {
+        what.push("limits");
+    }
     match (&old.kind, &new.kind) {
         (ChildKind::Pod(a), ChildKind::Pod(b)) => {
             if old.start_timeout != new.start_timeout {
@@ -99,6 +102,12 @@ pub fn child_changes(old: &ChildSpec, new: &ChildSpec) -> Vec<&'static str> {
             }
             if a.cwd != b.cwd {
                 what.push("cwd");
+            }
+            if a.scope != b.scope {
+                what.push("scope");
+            }
+            if a.on_spawner_exit != b.on_spawner_exit {
+                what.push("on_spawner_exit");
             }
         }
         (ChildKind::Process(a), ChildKind::Process(b)) => {

@@ -2,7 +2,7 @@
 //!
 //! `PR_SET_PDEATHSIG` fires when the thread that forked the child exits, not the process,
 //! so every fork happens on the spawner thread, which lives as long as the root. Each
-//! child gets its own process group, its resource limits and user (see [`limits`]), the
+//! child gets its own process group, its resource limits and user (`spawn/limits.rs`), the
 //! death signal armed with a `getppid` re-check (the root may have died between fork and
 //! prctl), and for pods its socketpair end as fd 3.
 

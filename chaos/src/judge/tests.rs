@@ -105,11 +105,11 @@ fn one_for_all_restarts_everyone_once_and_nothing_else() {
 fn a_restarted_sub_supervisor_restarts_its_whole_subtree() {
     let m = Model::chaos();
     let before = base(&m);
-    let ev = event(&m, &["nest"], Instant::now());
+    let ev = event(&m, &["nest-head"], Instant::now());
     let mut counts = Intensities::new(&m);
-    let all = subtrees(&m, &["nest", "nest-ofo", "nest-ofa", "nest-tail"], 1);
+    let all = subtrees(&m, &["nest-head", "nest-ofo", "nest-ofa", "nest-tail"], 1);
     assert!(run(&m, &ev, &bump(&before, &all), &mut counts).is_ok());
-    let shallow = bump(&before, &[("nest", 1), ("nest-ofo", 1), ("nest-ofa", 1), ("nest-tail", 1)]);
+    let shallow = bump(&before, &[("nest-head", 1), ("nest-ofo", 1), ("nest-ofa", 1), ("nest-tail", 1)]);
     assert!(run(&m, &ev, &shallow, &mut counts).is_err());
 }
 

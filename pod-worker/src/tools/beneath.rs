@@ -28,15 +28,32 @@ const RETRIES: usize = 8;
 pub fn open_beneath(root: BorrowedFd<'_>, rel: &Path, flags: OFlag) -> io::Result<OwnedFd> {
     let parts = parts(rel)?;
     let flags = flags | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    match open_parts(root, &parts, flags) {
+        // With O_DIRECTORY the kernel reports a final symlink as ENOTDIR; say which it was.
+        Err(e)
+            if e.raw_os_error() == Some(Errno::ENOTDIR as i32)
+                && flags.contains(OFlag::O_DIRECTORY) =>
+        {
+            let as_path = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+            match open_parts(root, &parts, as_path) {
+                Err(link) if link.raw_os_error() == Some(Errno::ELOOP as i32) => Err(link),
+                _ => Err(e),
+            }
+        }
+        other => other,
+    }
+}
+
+fn open_parts(root: BorrowedFd<'_>, parts: &[&OsStr], flags: OFlag) -> io::Result<OwnedFd> {
     for _ in 0..RETRIES {
-        match by_openat2(root, &parts, flags) {
+        match by_openat2(root, parts, flags) {
             Err(Errno::EAGAIN) => continue,
             Err(Errno::ENOSYS | Errno::EPERM) => break,
             Err(e) => return Err(e.into()),
             Ok(fd) => return not_symlink(fd, flags),
         }
     }
-    by_walk(root, &parts, flags)
+    by_walk(root, parts, flags)
 }
 
 /// The normal components of `rel`; `.` is dropped, `..` and roots refused.

@@ -24,12 +24,16 @@ const MAX_HITS: usize = 500;
 const LINE_MAX: usize = 300;
 /// Most entries one `grep` looks at.
 const MAX_VISITS: usize = 100_000;
+/// Most bytes one `grep` reads, so a call on a large tree ends in bounded time (the turn
+/// stops awaiting a cancelled call, but blocking work runs to its end).
+const READ_BUDGET: u64 = 256 * 1024 * 1024;
 
 /// What a search has found so far.
 struct Hits {
     out: String,
     count: usize,
     skipped: usize,
+    read: u64,
     full: bool,
 }
 
@@ -39,6 +43,11 @@ impl Hits {
         let size = file.metadata().map_or(u64::MAX, |m| m.len());
         if size > FILE_MAX {
             self.skipped += 1;
+            return;
+        }
+        self.read += size;
+        if self.read > READ_BUDGET {
+            self.full = true;
             return;
         }
         let mut body = Vec::with_capacity(size as usize);
@@ -80,6 +89,7 @@ pub(super) fn grep(fs: &Fs, args: &Value) -> Result<String, ToolError> {
         out: String::new(),
         count: 0,
         skipped: 0,
+        read: 0,
         full: false,
     };
     let mut visits = 0usize;

@@ -54,8 +54,8 @@ pub(crate) fn read_dir(fd: OwnedFd) -> io::Result<(Dir, Vec<Entry>)> {
             Some(Type::Directory) => Kind::Dir,
             Some(Type::File) => Kind::File,
             Some(Type::Symlink) => Kind::Symlink,
-            Some(_) => Kind::Other,
-            None => Kind::Other,
+            // Devices and the like, or no type from the file system: looked at below.
+            Some(_) | None => Kind::Other,
         };
         entries.push(Entry {
             name: name.to_owned(),

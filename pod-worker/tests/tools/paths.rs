@@ -5,9 +5,10 @@ use std::os::unix::fs::symlink;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
 use serde_json::json;
 
-use crate::{Pod, ok, refused};
+use crate::{Pod, refused};
 
 #[tokio::test]
 async fn dotdot_escapes_are_refused() {
@@ -155,24 +156,28 @@ async fn a_symlink_as_the_last_component_is_refused() {
     pod.outside_untouched();
 }
 
-/// `d` flips between a real directory and a symlink to `outside/` while the tools write
-/// and read through it: the check always passes (`d/secret` is in scope), and every use
-/// must land inside or be refused, never outside.
+/// `d` flips atomically between a real directory and a symlink to `outside/` while the
+/// tools write and read through it: the check always passes (`d/secret` is in scope), and
+/// every use must land inside or be refused, never outside.
 #[tokio::test]
 async fn a_symlink_swapped_in_after_the_check_never_redirects_the_use() {
     let pod = Pod::whole();
-    pod.put("d.dir/secret", "inside");
-    symlink(&pod.outside, pod.root.join("d.link")).unwrap();
+    pod.put("d/secret", "inside");
+    symlink(&pod.outside, pod.root.join("other")).unwrap();
     let done = Arc::new(AtomicBool::new(false));
     let flipper = {
         let (root, done) = (pod.root.clone(), done.clone());
         std::thread::spawn(move || {
             while !done.load(Ordering::Relaxed) {
-                for name in ["d.dir", "d.link"] {
-                    std::fs::rename(root.join(name), root.join("d")).unwrap();
-                    std::thread::sleep(std::time::Duration::from_micros(50));
-                    std::fs::rename(root.join("d"), root.join(name)).unwrap();
-                }
+                renameat2(
+                    AT_FDCWD,
+                    &root.join("d"),
+                    AT_FDCWD,
+                    &root.join("other"),
+                    RenameFlags::RENAME_EXCHANGE,
+                )
+                .unwrap();
+                std::thread::sleep(std::time::Duration::from_micros(50));
             }
         })
     };
@@ -207,7 +212,15 @@ async fn a_symlink_swapped_in_after_the_check_never_redirects_the_use() {
     done.store(true, Ordering::Relaxed);
     flipper.join().unwrap();
     pod.outside_untouched();
-    let inside = ok(pod.call("read_file", json!({"path": "d.dir/secret"})).await);
+    let real = ["d", "other"]
+        .into_iter()
+        .find(|name| {
+            std::fs::symlink_metadata(pod.root.join(name))
+                .unwrap()
+                .is_dir()
+        })
+        .unwrap();
+    let inside = pod.get(&format!("{real}/secret"));
     assert!(
         inside.starts_with("write ") || inside == "inside",
         "{inside}"

@@ -146,6 +146,35 @@ mod tests {
     }
 
     #[test]
+    fn a_child_killed_for_its_ceiling_failed_whatever_its_status_says() {
+        use podsup_wire::ExitStatus;
+
+        use crate::link::{Fault, classify};
+        use crate::policy::ExitKind;
+
+        let exceeded = Exceeded {
+            rss: 300 * MIB,
+            max: 100 * MIB,
+        };
+        let statuses = [
+            (false, false, ExitStatus::Signal(libc::SIGKILL)),
+            (true, false, ExitStatus::Signal(libc::SIGKILL)),
+            (true, true, ExitStatus::Code(0)),
+            (false, false, ExitStatus::Code(0)),
+        ];
+        for (is_pod, orderly, status) in statuses {
+            let fault = Some(Fault::MemoryCeiling(exceeded));
+            let ended = classify(is_pod, orderly, Ok(status), fault);
+            assert_eq!(ended.kind, ExitKind::Abnormal, "{status:?}");
+            assert_eq!(
+                ended.last.reason,
+                "memory ceiling exceeded: RSS 300 MiB > 100 MiB"
+            );
+            assert_eq!(ended.last.status, Some(status));
+        }
+    }
+
+    #[test]
     fn rss_is_read_from_the_status_text() {
         let status = "Name:\tpython3\nVmPeak:\t  400000 kB\nVmRSS:\t  307200 kB\nThreads:\t1\n";
         assert_eq!(parse_rss(status), Some(300 * MIB));

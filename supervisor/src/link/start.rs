@@ -55,7 +55,7 @@ pub async fn start(args: &LinkArgs, myself: &ActorRef<LinkMsg>) -> Result<Starte
         .spawner
         .spawn(command)
         .await
-        .map_err(|e| StartFailed(format!("spawn failed: {e}")))?;
+        .map_err(|e| spawn_failed(args, &e))?;
     let pid = child.id();
     args.ctx.guard.watch(pid);
     let generation = crate::output::Generation {
@@ -77,6 +77,15 @@ pub async fn start(args: &LinkArgs, myself: &ActorRef<LinkMsg>) -> Result<Starte
     };
     forward_exit(exit, (args, pid), myself.clone());
     Ok(Started { pid, to_pod })
+}
+
+/// A failed spawn, naming the user it was tried as: often a program or directory that
+/// user may not reach.
+fn spawn_failed(args: &LinkArgs, e: &std::io::Error) -> StartFailed {
+    match &args.limits.run_as {
+        Some(run_as) => StartFailed(format!("spawn failed as user {}: {e}", run_as.user)),
+        None => StartFailed(format!("spawn failed: {e}")),
+    }
 }
 
 fn command_for(
