@@ -354,7 +354,11 @@ pub fn drive(what: &str, ctl: &Ctl, pod: &str, (count, chars): (usize, usize)) -
         "send" => {
             let text = text_of(chars);
             for _ in 0..count {
-                ctl.ok(&CtlRequest::Send { name: pod.into(), text: text.clone(), wait: false })?;
+                ctl.ok(&CtlRequest::Send {
+                    name: pod.into(),
+                    text: text.clone(),
+                    wait: false,
+                })?;
                 std::thread::sleep(std::time::Duration::from_secs(2));
             }
         }

@@ -16,9 +16,9 @@ use tokio_util::sync::CancellationToken;
 use crate::controller::{Action, Controller};
 use crate::engine::{AnyEngine, EngineError, Turn, TurnEnd, TurnOutput, TurnSink};
 use crate::root_client::RootClient;
-use tooling::Tooling;
 use crate::session_log::{FsyncPolicy, SessionLog};
 pub use io::PodError;
+use tooling::Tooling;
 
 /// Largest snapshot sent in one frame; older entries stay readable with `ctl logs`.
 const SNAPSHOT_BUDGET: usize = 4 * 1024 * 1024;
@@ -136,8 +136,8 @@ fn prepare(
         tracing::warn!(dir = %init.runtime_dir, %e, "no runtime dir: bash output cannot spill");
     }
     tooling.refresh(&opened.entries);
-    let engine = AnyEngine::from_spec(&init.engine, || tooling.toolbox())
-        .map_err(PodError::Engine)?;
+    let engine =
+        AnyEngine::from_spec(&init.engine, || tooling.toolbox()).map_err(PodError::Engine)?;
     Ok((opened, engine))
 }
 

@@ -247,9 +247,10 @@ fn delegate(ctx: &RootCtx, order: &Order, base: &Scope) -> Result<Scope, Refusal
             recursive: r.recursive,
         });
     }
+    // Checked against the spawner's own scope; what live children hold is excluded by the
+    // exclusivity check, which names the holder.
     let held = delegated(ctx, &order.spawner);
-    let current = base.without_write_on(held.iter().map(|(_, r)| r));
-    current.delegate(&rules, &held).map_err(|e| {
+    base.delegate(&rules, &held).map_err(|e| {
         refuse(
             RefusalKind::ScopeDenied,
             format!("{} cannot delegate: {e}", order.spawner),

@@ -79,57 +79,37 @@ fn policy_changes(old: &SupervisorSpec, new: &SupervisorSpec) -> Vec<&'static st
 /// What differs between two specs of the same child, ignoring a nested supervisor's own
 /// children (diffed separately) and its derived start deadline.
 pub fn child_changes(old: &ChildSpec, new: &ChildSpec) -> Vec<&'static str> {
-    let mut what = Vec::new();
-    if old.restart != new.restart {
-        what.push("restart");
-    }
-    if old.shutdown != new.shutdown {
-        what.push("shutdown");
-    }
-    if old.limits != new.limits {
-        what.push("limits");
-    }
-    match (&old.kind, &new.kind) {
-        (ChildKind::Pod(a), ChildKind::Pod(b)) => {
-            if old.start_timeout != new.start_timeout {
-                what.push("start_timeout");
-            }
-            if a.engine != b.engine {
-                what.push("engine");
-            }
-            if a.env != b.env {
-                what.push("env");
-            }
-            if a.cwd != b.cwd {
-                what.push("cwd");
-            }
-            if a.scope != b.scope {
-                what.push("scope");
-            }
-            if a.on_spawner_exit != b.on_spawner_exit {
-                what.push("on_spawner_exit");
-            }
-        }
-        (ChildKind::Process(a), ChildKind::Process(b)) => {
-            if old.start_timeout != new.start_timeout {
-                what.push("start_timeout");
-            }
-            if a.argv != b.argv || a.program != b.program {
-                what.push("argv");
-            }
-            if a.env != b.env {
-                what.push("env");
-            }
-            if a.cwd != b.cwd {
-                what.push("cwd");
-            }
-        }
-        (ChildKind::Supervisor(_), ChildKind::Supervisor(_)) => {}
+    let timeout = old.start_timeout != new.start_timeout;
+    // (changed, setting) in the order the plan names them.
+    let checks: Vec<(bool, &'static str)> = match (&old.kind, &new.kind) {
+        (ChildKind::Pod(a), ChildKind::Pod(b)) => vec![
+            (timeout, "start_timeout"),
+            (a.engine != b.engine, "engine"),
+            (a.env != b.env, "env"),
+            (a.cwd != b.cwd, "cwd"),
+            (a.scope != b.scope, "scope"),
+            (a.on_spawner_exit != b.on_spawner_exit, "on_spawner_exit"),
+        ],
+        (ChildKind::Process(a), ChildKind::Process(b)) => vec![
+            (timeout, "start_timeout"),
+            (a.argv != b.argv || a.program != b.program, "argv"),
+            (a.env != b.env, "env"),
+            (a.cwd != b.cwd, "cwd"),
+        ],
+        (ChildKind::Supervisor(_), ChildKind::Supervisor(_)) => Vec::new(),
         (ChildKind::Pod(_) | ChildKind::Process(_) | ChildKind::Supervisor(_), _) => {
-            what.push("kind")
+            vec![(true, "kind")]
         }
-    }
-    what
+    };
+    [
+        (old.restart != new.restart, "restart"),
+        (old.shutdown != new.shutdown, "shutdown"),
+        (old.limits != new.limits, "limits"),
+    ]
+    .into_iter()
+    .chain(checks)
+    .filter_map(|(changed, setting)| changed.then_some(setting))
+    .collect()
 }
 
 /// The plan that turns `old` into `new` under the supervisor called `name`.

@@ -97,10 +97,11 @@ impl Root {
 
     /// Like [`Root::start`] but returns as soon as the process is spawned.
     pub fn spawn(tree: &str) -> Root {
-        let dir = tempfile::Builder::new()
-            .prefix("podsup-e2e")
-            .tempdir()
-            .expect("tempdir");
+        Root::spawn_with_env(tree, &[])
+    }
+
+    /// Runs `podsup start` on `tree` written into `dir`, with `env` added.
+    fn launch(dir: tempfile::TempDir, tree: &str, env: &[(&str, &std::ffi::OsStr)]) -> Root {
         let tree_path = dir.path().join("tree.toml");
         std::fs::write(&tree_path, tree).expect("write tree");
         let log = std::fs::File::create(dir.path().join("podsup.log")).expect("log file");
@@ -112,6 +113,7 @@ impl Root {
             .arg("--state-dir")
             .arg(dir.path().join("state"))
             .env("PODSUP_LOG", "debug")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
@@ -422,29 +424,7 @@ impl Root {
             .prefix("podsup-e2e")
             .tempdir()
             .expect("tempdir");
-        let tree_path = dir.path().join("tree.toml");
-        std::fs::write(&tree_path, tree).expect("write tree");
-        let log = std::fs::File::create(dir.path().join("podsup.log")).expect("log file");
-        let child = Command::new(podsup_bin())
-            .arg("start")
-            .arg(&tree_path)
-            .arg("--runtime-dir")
-            .arg(dir.path().join("run"))
-            .arg("--state-dir")
-            .arg(dir.path().join("state"))
-            .env("PODSUP_LOG", "debug")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn podsup start");
-        Root {
-            child: Some(child),
-            dir,
-            seen: Default::default(),
-            exit: None,
-        }
+        Root::launch(dir, tree, env)
     }
 }
 
@@ -942,28 +922,7 @@ impl Root {
             .permissions(std::fs::Permissions::from_mode(0o711))
             .tempdir()
             .expect("tempdir");
-        let tree_path = dir.path().join("tree.toml");
-        std::fs::write(&tree_path, tree).expect("write tree");
-        let log = std::fs::File::create(dir.path().join("podsup.log")).expect("log file");
-        let child = Command::new(podsup_bin())
-            .arg("start")
-            .arg(&tree_path)
-            .arg("--runtime-dir")
-            .arg(dir.path().join("run"))
-            .arg("--state-dir")
-            .arg(dir.path().join("state"))
-            .env("PODSUP_LOG", "debug")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn podsup start");
-        let root = Root {
-            child: Some(child),
-            dir,
-            seen: Default::default(),
-            exit: None,
-        };
+        let root = Root::launch(dir, tree, &[]);
         let up = wait_until(WAIT, || {
             root.try_status()
                 .is_some_and(|s| s["root"]["state"] == "running")
@@ -995,4 +954,198 @@ pub fn proc_limit(pid: u32, name: &str) -> Option<(String, String)> {
     let rest = limits.lines().find_map(|line| line.strip_prefix(name))?;
     let mut values = rest.split_whitespace();
     Some((values.next()?.to_owned(), values.next()?.to_owned()))
+}
+
+/// An `llm` pod driven turn by turn through scripted tool calls (`scope_tools.rs`): the
+/// provider ([`mock_llm::MockLlm`]) answers each `ctl send` with one tool call, then
+/// "done", and the test reads the call's result.
+///
+/// Every pod event the pod receives (`Crashed`, `Reclaimed`, …) starts a turn of its own,
+/// which asks the provider too. So the script is kept in step: each step says how many such
+/// turns it causes (each answered "noted"), and before each scripted turn the pod is idle
+/// with every reply pushed so far asked for.
+pub mod scripted {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::llm_pod::{bodies, ctl_json};
+    use super::mock_llm::{MockLlm, openai};
+    use super::{Root, WAIT, output_text, wait_until};
+
+    /// A tool's answer, as the pod committed it (and streamed it: [`Scripted::call`]
+    /// checks the two agree).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ToolResult {
+        /// What the model was given.
+        pub output: String,
+        /// Whether the tool failed.
+        pub is_error: bool,
+    }
+
+    impl ToolResult {
+        /// The output; panics if the tool failed.
+        pub fn ok(&self) -> &str {
+            assert!(!self.is_error, "the tool failed: {}", self.output);
+            &self.output
+        }
+
+        /// The output parsed as JSON; panics if the tool failed.
+        pub fn json(&self) -> Value {
+            serde_json::from_str(self.ok())
+                .unwrap_or_else(|e| panic!("tool output is not JSON ({e}): {}", self.output))
+        }
+
+        /// The refusal text; panics if the tool succeeded.
+        pub fn refusal(&self) -> &str {
+            assert!(self.is_error, "the tool succeeded: {}", self.output);
+            &self.output
+        }
+    }
+
+    /// A root, the llm pod under test and the provider scripting it. The root (and its
+    /// pods) drops before the provider.
+    #[derive(Debug)]
+    pub struct Scripted {
+        /// The running root.
+        pub root: Root,
+        /// The provider the pod is aimed at.
+        pub mock: MockLlm,
+        pod: String,
+        /// Replies pushed so far.
+        pushed: usize,
+        /// Tool calls made so far (for unique call ids).
+        calls: usize,
+    }
+
+    impl Scripted {
+        /// Drives `pod` of `root`, which is aimed at `mock` and has not asked it anything.
+        pub fn new(root: Root, mock: MockLlm, pod: &str) -> Scripted {
+            Scripted {
+                root,
+                mock,
+                pod: pod.to_owned(),
+                pushed: 0,
+                calls: 0,
+            }
+        }
+
+        /// Pushes `n` plain replies for the pod-event turns about to happen.
+        pub fn expect_pod_event_turns(&mut self, n: usize) {
+            for _ in 0..n {
+                self.mock.push(openai::text(&["noted"], Duration::ZERO));
+            }
+            self.pushed += n;
+        }
+
+        /// Waits until every pushed reply was asked for and the pod is idle.
+        pub fn settle(&self) {
+            let pod = &self.pod;
+            let mut requests = 0;
+            let mut status = String::new();
+            let settled = wait_until(WAIT, || {
+                requests = self.mock.requests().len();
+                status = pod_status(&self.root, pod);
+                requests == self.pushed && status == "idle"
+            });
+            assert!(
+                settled,
+                "{pod} did not settle: {requests} requests for {} replies, status {status:?}\n\
+                 {pod}'s log:\n{}\nlog:\n{}",
+                self.pushed,
+                self.root
+                    .try_entries(pod)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(Value::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                self.root.log()
+            );
+        }
+
+        /// One turn of the pod in which the model calls `tool` with `args`, then says
+        /// "done"; `pod_event_turns` more turns follow from what the call causes. Returns
+        /// the call's result, checking that the `ToolResult` event `ctl --json send`
+        /// streamed and the entry committed to the pod's log say the same.
+        pub fn call(&mut self, tool: &str, args: Value, pod_event_turns: usize) -> ToolResult {
+            self.settle();
+            self.calls += 1;
+            let id = format!("call-{}", self.calls);
+            self.mock
+                .push(openai::tool_call(&id, tool, &[&args.to_string()]));
+            self.mock.push(openai::text(&["done"], Duration::ZERO));
+            self.pushed += 2;
+            self.expect_pod_event_turns(pod_event_turns);
+            let lines = ctl_json(
+                &self.root,
+                &["send", &self.pod, &format!("please {tool}")],
+                0,
+            );
+            self.settle();
+            let streamed = bodies(&lines, "ToolResult")
+                .into_iter()
+                .find(|body| body["id"] == id.as_str())
+                .unwrap_or_else(|| panic!("no ToolResult event for {id} ({tool}) in {lines:#?}"))
+                .clone();
+            let entries = self.root.entries(&self.pod);
+            let committed = entries
+                .iter()
+                .map(|e| &e["item"]["ToolResult"])
+                .find(|r| r["id"] == id.as_str())
+                .unwrap_or_else(|| {
+                    panic!("no committed ToolResult for {id} ({tool}) in {entries:#?}")
+                });
+            assert_eq!(
+                json!([streamed["output"], streamed["is_error"]]),
+                json!([committed["output"], committed["is_error"]]),
+                "{tool}: the streamed and the committed result differ"
+            );
+            ToolResult {
+                output: committed["output"].as_str().unwrap_or_default().to_owned(),
+                is_error: committed["is_error"].as_bool().expect("is_error"),
+            }
+        }
+
+        /// `kill -9` of `child`, a temporary pod the pod spawned: `Crashed` and `Reclaimed`
+        /// reach the pod (two turns: the first starts at `Crashed`, the second is for
+        /// `Reclaimed`, whether it arrives during the first or after it); returns once
+        /// both are committed and the pod is idle again.
+        pub fn kill_temporary(&mut self, child: &str) {
+            let pid = self.root.pid_of(child);
+            self.settle();
+            self.expect_pod_event_turns(2);
+            super::signal(pid, libc::SIGKILL);
+            self.root
+                .wait_entries(&self.pod, &format!("{child} reclaimed"), |entries| {
+                    super::spawning::events_about(entries, child)
+                        .iter()
+                        .any(|(kind, _)| kind == "Reclaimed")
+                });
+            self.settle();
+        }
+
+        /// `ctl --json inspect POD`, which must succeed.
+        pub fn inspect(&self, pod: &str) -> Value {
+            let out = self.root.ctl(&["--json", "inspect", pod]);
+            assert!(
+                out.status.success(),
+                "ctl inspect {pod}: {}",
+                output_text(&out)
+            );
+            serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("ctl inspect {pod} is not JSON ({e}): {out:?}"))
+        }
+    }
+
+    /// A pod's controller status (`idle`, `running`, …) from `ctl --json inspect`; empty
+    /// if ctl fails.
+    pub fn pod_status(root: &Root, pod: &str) -> String {
+        let out = root.ctl(&["--json", "inspect", pod]);
+        if !out.status.success() {
+            return String::new();
+        }
+        let described: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        described["status"].as_str().unwrap_or_default().to_owned()
+    }
 }
