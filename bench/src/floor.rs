@@ -45,8 +45,22 @@ impl Shared {
     }
 }
 
+/// What the floor carries for the `ballast` diagnostic: touched memory and open
+/// close-on-exec fds, so that its forks cost what a root of that size pays.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ballast {
+    /// MiB of anonymous memory, every page written.
+    pub mib: usize,
+    /// Open fds (of /dev/null, close-on-exec).
+    pub fds: usize,
+}
+
 /// Runs the floor with `pods` pods until told to stop; exits the process when done.
-pub fn run(template: PodTemplate, pods: usize) -> Result<()> {
+pub fn run(template: PodTemplate, pods: usize, ballast: Ballast) -> Result<()> {
+    let memory = vec![1u8; ballast.mib << 20];
+    let files = (0..ballast.fds)
+        .map(|_| std::fs::File::open("/dev/null"))
+        .collect::<std::io::Result<Vec<_>>>()?;
     let shared = Arc::new(Shared {
         template,
         slots: (0..pods).map(|_| Mutex::new(Slot::default())).collect(),
@@ -64,7 +78,9 @@ pub fn run(template: PodTemplate, pods: usize) -> Result<()> {
         })?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
-    stop(&shared, line.trim() == "par", &reaped_rx)
+    let stopped = stop(&shared, line.trim() == "par", &reaped_rx);
+    drop((memory, files));
+    stopped
 }
 
 /// The forking thread: cold start, then the restart loop.

@@ -96,32 +96,26 @@ pub fn memory(pair: &Pair, pods: usize, out: &mut Vec<Figure>) -> Result<()> {
     Ok(())
 }
 
-/// CPU used by each supervisor over `secs` seconds of idling, as a share of one CPU.
+/// CPU used by each supervisor over `secs` seconds of idling, as a share of one CPU. The
+/// two are measured one after the other, podsup first.
 pub fn idle_cpu(pair: &Pair, pods: usize, secs: u64, out: &mut Vec<Figure>) -> Result<()> {
+    let span = Duration::from_secs(secs);
+    let share = |run: &Running| -> Result<f64> {
+        let t0 = now_ns();
+        let used = procfs::cpu_over(run.subject.pid(), span)?;
+        Ok(used as f64 / (now_ns() - t0) as f64 * 100.0)
+    };
     let [podsup, floor] = &pair.both;
-    let before = [
-        procfs::cpu_ns(podsup.subject.pid())?,
-        procfs::cpu_ns(floor.subject.pid())?,
-    ];
-    let t0 = now_ns();
-    std::thread::sleep(Duration::from_secs(secs));
-    let after = [
-        procfs::cpu_ns(podsup.subject.pid())?,
-        procfs::cpu_ns(floor.subject.pid())?,
-    ];
-    let span = (now_ns() - t0) as f64;
-    let share = |i: usize| (after[i] - before[i]) as f64 / span * 100.0;
     let mut figure = Figure::new(
         format!("footprint.idle_cpu.{pods}"),
         format!("root idle CPU over {secs} s, {pods} pods"),
         Unit::CpuPercent,
     )
-    .note(format!(
-        "CPU time of all the root's threads (schedstat, ns) ÷ wall time; podsup used {:.2} ms in {secs} s",
-        (after[0] - before[0]) as f64 / 1e6
-    ));
-    figure.podsup = vec![share(0)];
-    figure.floor = vec![share(1)];
+    .note(
+        "CPU time of all the supervisor's threads (schedstat, ns, sampled every 50 ms) ÷ wall time",
+    );
+    figure.podsup = vec![share(podsup)?];
+    figure.floor = vec![share(floor)?];
     out.push(figure);
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! floor — the least any supervisor of the same pod-workers could do — with samples of the
 //! two interleaved, so ratios hold on a noisy machine. `scripts/bench` builds and runs it.
 
+mod ballast;
 mod clock;
 mod cold;
 mod ctl;
@@ -76,11 +77,20 @@ enum Command {
         /// Base of the pods' state dirs.
         #[arg(long)]
         state: PathBuf,
+        /// Diagnostic: MiB of touched memory the floor carries (as a big root would).
+        #[arg(long, default_value_t = 0)]
+        ballast_mib: usize,
+        /// Diagnostic: close-on-exec fds the floor holds open (as a big root would).
+        #[arg(long, default_value_t = 0)]
+        ballast_fds: usize,
     },
 }
 
 /// Sections of a run, in the order they run.
 const SECTIONS: [&str; 5] = ["restart", "empty", "cold", "message", "orphans"];
+
+/// Sections that run only when named in `--only`.
+const DIAGNOSTICS: [&str; 1] = ["ballast"];
 
 #[derive(Debug, clap::Args)]
 struct RunArgs {
@@ -94,7 +104,8 @@ struct RunArgs {
     #[arg(long, default_value = "target/bench/results.json")]
     out: PathBuf,
     /// Only these sections (comma-separated): restart (with footprint), empty, cold,
-    /// message, orphans.
+    /// message, orphans; and the diagnostic `ballast` (the restart floor carrying podsup's
+    /// RSS and fd count), which runs only when named.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Samples per latency figure (default: 10 quick, 30 full; at least 30 for a
@@ -163,6 +174,8 @@ fn main() -> ExitCode {
             pods,
             stamps,
             state,
+            ballast_mib,
+            ballast_fds,
         } => floor::run(
             pods::PodTemplate {
                 podsup,
@@ -170,6 +183,10 @@ fn main() -> ExitCode {
                 state,
             },
             pods,
+            floor::Ballast {
+                mib: ballast_mib,
+                fds: ballast_fds,
+            },
         ),
         Command::Drive {
             what,
@@ -204,7 +221,8 @@ fn run(args: &RunArgs) -> Result<()> {
         bench,
         work: work.path().to_owned(),
     };
-    let wanted = |s: &str| args.only.is_empty() || args.only.iter().any(|o| o == s);
+    let named = |s: &str| args.only.iter().any(|o| o == s);
+    let wanted = |s: &str| args.only.is_empty() || named(s);
     let mut figures: Vec<Figure> = Vec::new();
     let context = |profile: &Profile| {
         serde_json::json!({
@@ -217,7 +235,11 @@ fn run(args: &RunArgs) -> Result<()> {
             "unix_time": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         })
     };
-    for section in SECTIONS.into_iter().filter(|s| wanted(s)) {
+    let sections = SECTIONS
+        .into_iter()
+        .filter(|s| wanted(s))
+        .chain(DIAGNOSTICS.into_iter().filter(|s| named(s)));
+    for section in sections {
         let t0 = clock::now_ns();
         section_run(section, &bins, &profile, &mut figures)
             .with_context(|| format!("section {section}"))?;
@@ -263,6 +285,11 @@ fn section_run(section: &str, bins: &Bins, profile: &Profile, out: &mut Vec<Figu
                 turns: profile.turns,
             };
             message::measure(bins, counts, out)
+        }
+        "ballast" => {
+            let pods = profile.pods.iter().copied().max().unwrap_or(100);
+            eprintln!("podsup-bench: floor with podsup's memory and fds, {pods} pods");
+            ballast::measure(bins, pods, profile.samples, out)
         }
         "orphans" => {
             let pods = profile.pods.iter().copied().max().unwrap_or(100);

@@ -20,7 +20,12 @@ pub struct Running {
 impl Running {
     /// Starts `kind` with `pods` pods and waits until every pod sent `Ready`.
     pub fn start(bins: &Bins, kind: Kind, pods: usize) -> Result<Running> {
-        let (mut subject, _) = Subject::start(bins, kind, pods)?;
+        Self::up(Subject::start(bins, kind, pods)?.0, pods)
+    }
+
+    /// Waits until every pod of the just-started `subject` sent `Ready`.
+    pub fn up(mut subject: Subject, pods: usize) -> Result<Running> {
+        let kind = subject.kind;
         let up = subject
             .stamps
             .wait_all_ready(pods, START_TIMEOUT_MS)

@@ -1,6 +1,7 @@
 //! What /proc says about a process: memory (RSS, PSS), CPU time, liveness; and pidfds to
 //! wait for processes that are not our children.
 
+use std::collections::HashMap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
@@ -38,25 +39,45 @@ pub fn memory(pid: u32) -> Result<Memory> {
     })
 }
 
-/// CPU time used so far by every live thread of `pid`, in nanoseconds (from each
-/// thread's `schedstat`, which counts in nanoseconds rather than clock ticks).
-pub fn cpu_ns(pid: u32) -> Result<u64> {
+/// CPU time of each live thread of `pid`, in nanoseconds (each thread's `schedstat`,
+/// which counts in nanoseconds rather than clock ticks).
+fn thread_cpu_ns(pid: u32) -> Result<HashMap<u32, u64>> {
     let dir = format!("/proc/{pid}/task");
-    let mut total = 0;
+    let mut threads = HashMap::new();
     for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {dir}"))? {
-        let path = entry?.path().join("schedstat");
-        // A thread may end between the listing and the read.
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let entry = entry?;
+        let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
             continue;
         };
-        let ns: u64 = text
-            .split_whitespace()
-            .next()
-            .and_then(|f| f.parse().ok())
-            .with_context(|| format!("{}: {text:?}", path.display()))?;
-        total += ns;
+        // A thread may end between the listing and the read.
+        let Ok(text) = std::fs::read_to_string(entry.path().join("schedstat")) else {
+            continue;
+        };
+        if let Some(ns) = text.split_whitespace().next().and_then(|f| f.parse().ok()) {
+            threads.insert(tid, ns);
+        }
     }
-    Ok(total)
+    Ok(threads)
+}
+
+/// CPU used by `pid` (all its threads, including those that start or end meanwhile) over
+/// `span`, sampled every 50 ms; in nanoseconds. A thread that ends loses at most its
+/// last 50 ms.
+pub fn cpu_over(pid: u32, span: std::time::Duration) -> Result<u64> {
+    let deadline = std::time::Instant::now() + span;
+    let mut last = thread_cpu_ns(pid)?;
+    let mut used = 0;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = thread_cpu_ns(pid)?;
+        for (tid, ns) in &now {
+            used += ns.saturating_sub(last.get(tid).copied().unwrap_or(0));
+        }
+        last = now;
+        if std::time::Instant::now() >= deadline {
+            return Ok(used);
+        }
+    }
 }
 
 /// Whether `pid` names a live (non-zombie) process.

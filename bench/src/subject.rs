@@ -118,6 +118,15 @@ impl Subject {
 
     /// Starts the floor with `pods` pods; returns it and the time just before the spawn.
     pub fn floor(bins: &Bins, pods: usize) -> Result<(Subject, u64)> {
+        Self::floor_with(bins, pods, crate::floor::Ballast::default())
+    }
+
+    /// Starts the floor with `pods` pods carrying `ballast`.
+    pub fn floor_with(
+        bins: &Bins,
+        pods: usize,
+        ballast: crate::floor::Ballast,
+    ) -> Result<(Subject, u64)> {
         let (dir, stamps, log) = Self::prepare(bins, "floor")?;
         let mut command = Command::new(&bins.bench);
         command
@@ -130,6 +139,10 @@ impl Subject {
             .arg(stamps.dir())
             .arg("--state")
             .arg(dir.join("state"))
+            .arg("--ballast-mib")
+            .arg(ballast.mib.to_string())
+            .arg("--ballast-fds")
+            .arg(ballast.fds.to_string())
             .stdin(Stdio::piped())
             .stdout(log.try_clone()?)
             .stderr(log);

@@ -100,6 +100,8 @@ pub struct Counts {
     pub root_kills: u64,
     /// Pods and processes sent SIGKILL (root kills excluded).
     pub killed: u64,
+    /// Victims of a group kill already stopped by their supervisor when their turn came.
+    pub absorbed: u64,
     /// Starts of pods and processes that kills caused, by the root's records.
     pub restarts: u64,
     /// Kill events the strategy fully explained.
@@ -126,7 +128,7 @@ pub struct Counts {
     pub zombies: u64,
     /// Processes left in a dead child's group.
     pub leftovers: u64,
-    /// The root's footprint after the tree came up.
+    /// The root's footprint at its first checkpoint (the baseline).
     pub baseline: Footprint,
     /// The root's footprint at the end.
     pub last: Footprint,
@@ -145,7 +147,7 @@ pub fn print(counts: &Counts, violations: &[Violation]) {
         ("chaos time", format!("{:.1} s", c.elapsed.as_secs_f64())),
         ("kill events (single / group / root)", format!("{} / {} / {}", c.single_kills, c.group_kills, c.root_kills)),
         ("kill rate", format!("{rate:.2} events/s")),
-        ("pods and processes killed", c.killed.to_string()),
+        ("pods and processes killed (+ already stopped)", format!("{} (+{})", c.killed, c.absorbed)),
         ("restarts caused (root's records)", c.restarts.to_string()),
         ("events explained by strategy", c.strategy_ok.to_string()),
         ("escalations per intensity", c.escalations.to_string()),

@@ -2,6 +2,7 @@
 //! (checking after every event and at every checkpoint), then stop the load and check
 //! everything once more.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -51,10 +52,15 @@ pub struct Chaos {
     pub(crate) shared: Arc<Shared>,
     /// The last settled status.
     pub(crate) settled: Snapshot,
-    /// The root's footprint once its tree was up.
-    pub(crate) baseline: Footprint,
+    /// The root's footprint at the first checkpoint of its life, once load and restarts
+    /// have warmed its allocator up; `None` until then.
+    pub(crate) baseline: Option<Footprint>,
     /// Whether a status gap over the bound was already reported.
     pub(crate) gap_reported: bool,
+    /// Where the next checkpoint's sample of pods starts.
+    pub(crate) sample_from: usize,
+    /// Inputs already reported lost, so each is reported once.
+    pub(crate) reported_lost: BTreeSet<String>,
 }
 
 /// The longest the root may leave `ctl status` unanswered.
@@ -102,8 +108,10 @@ pub fn run(config: &Config) -> Result<Finding, RunError> {
         intensities: Intensities::new(&model),
         shared: Arc::new(Shared::default()),
         settled: Snapshot::default(),
-        baseline: Footprint::default(),
+        baseline: None,
         gap_reported: false,
+        sample_from: 0,
+        reported_lost: BTreeSet::new(),
         model,
         root,
     };
@@ -154,24 +162,13 @@ impl Chaos {
         self.counts.sends_failed = self.shared.failed();
     }
 
-    /// Lets the load run on the fresh tree, then takes the baseline footprint.
+    /// The tree as it stands once it is up, before the first kill.
     fn warm_up(&mut self) -> bool {
-        // Pacing, not an assertion: the first ctl clients come and go before the baseline.
-        std::thread::sleep(Duration::from_secs(2));
         match self.settle(&[]) {
             Some(snap) => self.settled = snap,
             None => return false,
         }
-        self.rebaseline();
         true
-    }
-
-    /// Takes the root's footprint as the baseline.
-    pub(crate) fn rebaseline(&mut self) {
-        if let Some(fp) = self.root.pid().and_then(crate::procs::footprint) {
-            self.baseline = fp;
-            self.counts.baseline = fp;
-        }
     }
 
     /// Kill events at the set rate, checkpoints and root kills on their periods, until the

@@ -212,9 +212,13 @@ fn spawn_io(stream: UnixStream, pending: &Pending<'_>) -> mpsc::Sender<RootToPod
 /// them until `pre_start` has returned.
 fn spawn_reader(mut rd: tokio::net::unix::OwnedReadHalf, myself: ActorRef<LinkMsg>) {
     tokio::spawn(async move {
+        let mut window = FloodWindow::new();
         loop {
             let msg = match read_frame::<PodToRoot, _>(&mut rd).await {
-                Ok(Some(frame)) => LinkMsg::Frame(frame),
+                Ok(Some(frame)) => match window.count(tokio::time::Instant::now()) {
+                    Ok(()) => LinkMsg::Frame(frame),
+                    Err(flood) => LinkMsg::Broken(flood),
+                },
                 Ok(None) => LinkMsg::Closed,
                 Err(e) => LinkMsg::Broken(e.to_string()),
             };
@@ -224,6 +228,43 @@ fn spawn_reader(mut rd: tokio::net::unix::OwnedReadHalf, myself: ActorRef<LinkMs
             }
         }
     });
+}
+
+/// Frames one pod may send within [`FLOOD_WINDOW`]: far above any real stream (an echo
+/// pod answering 60,000 characters one at a time stays well below), yet it bounds what a
+/// runaway pod can queue in the root before it is killed.
+const FLOOD_LIMIT: u32 = 200_000;
+/// The window [`FLOOD_LIMIT`] is counted over.
+const FLOOD_WINDOW: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Counts a pod's frames per window.
+struct FloodWindow {
+    start: tokio::time::Instant,
+    frames: u32,
+}
+
+impl FloodWindow {
+    fn new() -> Self {
+        Self {
+            start: tokio::time::Instant::now(),
+            frames: 0,
+        }
+    }
+
+    /// Counts one frame at `now`; an error once the pod floods.
+    fn count(&mut self, now: tokio::time::Instant) -> Result<(), String> {
+        if now.duration_since(self.start) >= FLOOD_WINDOW {
+            self.start = now;
+            self.frames = 0;
+        }
+        self.frames += 1;
+        match self.frames > FLOOD_LIMIT {
+            false => Ok(()),
+            true => Err(format!(
+                "flooding: more than {FLOOD_LIMIT} frames within {FLOOD_WINDOW:?}"
+            )),
+        }
+    }
 }
 
 /// Hands the reaped status to the actor once the process exits (and tells the guard the
