@@ -82,6 +82,7 @@ impl PodTemplate {
             // What the root sends a pod whose tree entry sets no scope.
             scope_json: serde_json::to_string(&podsup_config::scope::Scope::default())
                 .unwrap_or_default(),
+            fsync: "checkpoints".into(),
         }
     }
 }

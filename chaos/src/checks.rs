@@ -43,7 +43,8 @@ impl Chaos {
             self.shared.sent().len(),
             self.shared.failed(),
             self.counts.last,
-            self.baseline.map_or("taken now".to_owned(), |b| b.to_string()),
+            self.baseline
+                .map_or("taken now".to_owned(), |b| b.to_string()),
             polls.max_gap.as_millis(),
             self.violations.len(),
             started.elapsed().as_millis()
@@ -60,7 +61,8 @@ impl Chaos {
         let stayed: Vec<u32> = zombies.iter().copied().filter(still).collect();
         if !stayed.is_empty() {
             self.counts.zombies += stayed.len() as u64;
-            let detail = format!("zombie children of the root {stayed:?} not reaped within {REAP_GRACE:?}");
+            let detail =
+                format!("zombie children of the root {stayed:?} not reaped within {REAP_GRACE:?}");
             self.violated(Invariant::Zombie, detail);
         }
     }
@@ -76,7 +78,11 @@ impl Chaos {
             return;
         };
         if !now.within(&baseline) {
-            let when = if last { "at the end" } else { "at a checkpoint" };
+            let when = if last {
+                "at the end"
+            } else {
+                "at a checkpoint"
+            };
             let detail = format!(
                 "root {when}: {now}, baseline {baseline} (allowed +{} fds, RSS +50% or +10 MiB)",
                 crate::report::Footprint::FD_SLACK
@@ -93,8 +99,16 @@ impl Chaos {
         for s in &sent {
             by_pod.entry(s.pod.as_str()).or_default().push(s);
         }
-        let take = if all { by_pod.len() } else { SAMPLED_PODS.min(by_pod.len()) };
-        let skip = if all { 0 } else { self.sample_from % by_pod.len().max(1) };
+        let take = if all {
+            by_pod.len()
+        } else {
+            SAMPLED_PODS.min(by_pod.len())
+        };
+        let skip = if all {
+            0
+        } else {
+            self.sample_from % by_pod.len().max(1)
+        };
         self.sample_from += take;
         let ctl = self.root.ctl();
         let mut verified = 0;
@@ -102,7 +116,10 @@ impl Chaos {
             let inputs = match ctl.user_inputs(pod) {
                 Ok(inputs) => inputs,
                 Err(e) => {
-                    self.violated(Invariant::Committed, format!("cannot read {pod}'s log: {e}"));
+                    self.violated(
+                        Invariant::Committed,
+                        format!("cannot read {pod}'s log: {e}"),
+                    );
                     continue;
                 }
             };

@@ -88,7 +88,9 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// No podsup binary where one was expected.
-    #[error("no podsup binary at {0}: build it first (`cargo build --bins`, as scripts/chaos does) or pass --podsup")]
+    #[error(
+        "no podsup binary at {0}: build it first (`cargo build --bins`, as scripts/chaos does) or pass --podsup"
+    )]
     NoPodsup(PathBuf),
     /// This binary's own path is unknown.
     #[error("cannot find this executable: {0}")]
@@ -121,9 +123,18 @@ impl Args {
         if group_percent > 100 {
             return Err(ConfigError::Percent(group_percent));
         }
-        let nonzero = |v: u64, name| if v == 0 { Err(ConfigError::Zero(name)) } else { Ok(v) };
+        let nonzero = |v: u64, name| {
+            if v == 0 {
+                Err(ConfigError::Zero(name))
+            } else {
+                Ok(v)
+            }
+        };
         let seconds = nonzero(self.seconds.unwrap_or(seconds), "seconds")?;
-        let checkpoint = nonzero(self.checkpoint_every.unwrap_or(checkpoint), "checkpoint-every")?;
+        let checkpoint = nonzero(
+            self.checkpoint_every.unwrap_or(checkpoint),
+            "checkpoint-every",
+        )?;
         let root_kill = self.root_kill_every.unwrap_or(root_kill);
         Ok(Config {
             profile: self.profile,

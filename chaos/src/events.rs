@@ -27,7 +27,10 @@ impl Chaos {
         for &v in &victims {
             let name = self.model.nodes[v].name.clone();
             let Some(pid) = before.get(&name).and_then(|n| n.pid) else {
-                self.violated(Invariant::Settle, format!("{name} has no pid before its kill"));
+                self.violated(
+                    Invariant::Settle,
+                    format!("{name} has no pid before its kill"),
+                );
                 return false;
             };
             killed.push((name, pid));
@@ -54,7 +57,10 @@ impl Chaos {
         };
         let event = KillEvent {
             sup,
-            killed: victims.iter().filter_map(|&v| self.model.position(v)).collect(),
+            killed: victims
+                .iter()
+                .filter_map(|&v| self.model.position(v))
+                .collect(),
             at,
         };
         let records = Records {
@@ -77,7 +83,10 @@ impl Chaos {
         let ended: Vec<u32> = before
             .nodes
             .iter()
-            .filter_map(|(name, b)| b.pid.filter(|&p| after.get(name).and_then(|a| a.pid) != Some(p)))
+            .filter_map(|(name, b)| {
+                b.pid
+                    .filter(|&p| after.get(name).and_then(|a| a.pid) != Some(p))
+            })
             .filter(|&p| Some(p) != self.root.pid())
             .collect();
         self.check_groups_gone(&ended, "its leader ended");
@@ -124,7 +133,8 @@ impl Chaos {
         self.shared.pause(true);
         self.root.kill9();
         self.counts.root_kills += 1;
-        let gone = || pids.iter().all(|&p| !procs::alive(p)) && procs::group_members(&pids).is_empty();
+        let gone =
+            || pids.iter().all(|&p| !procs::alive(p)) && procs::group_members(&pids).is_empty();
         if !procs::wait_until(GRACE, gone) {
             let alive: Vec<u32> = pids.iter().copied().filter(|&p| procs::alive(p)).collect();
             let members = procs::group_members(&pids);
@@ -135,7 +145,10 @@ impl Chaos {
             self.violated(Invariant::Orphan, detail);
         }
         if let Err(e) = self.root.boot(&self.model) {
-            self.violated(Invariant::RootAlive, format!("the root did not start again: {e}"));
+            self.violated(
+                Invariant::RootAlive,
+                format!("the root did not start again: {e}"),
+            );
             return false;
         }
         self.shared.pause(false);
@@ -158,7 +171,10 @@ impl Chaos {
         let mut last = None;
         loop {
             if let Some(status) = self.root.exited() {
-                let detail = format!("podsup start exited: {status}; see {}", self.root.log_path().display());
+                let detail = format!(
+                    "podsup start exited: {status}; see {}",
+                    self.root.log_path().display()
+                );
                 self.violated(Invariant::RootAlive, detail);
                 return None;
             }

@@ -46,7 +46,11 @@ pub fn outcomes(strategy: Strategy, len: usize, killed: &BTreeSet<usize>) -> Vec
             let mut all = Vec::new();
             for mask in 0u64..(1 << others.len()) {
                 let counted: Vec<usize> = std::iter::once(first)
-                    .chain((0..others.len()).filter(|b| mask & (1 << b) != 0).map(|b| others[b]))
+                    .chain(
+                        (0..others.len())
+                            .filter(|b| mask & (1 << b) != 0)
+                            .map(|b| others[b]),
+                    )
                     .collect();
                 let deltas = (0..len)
                     .map(|i| counted.iter().filter(|&&s| s <= i).count() as u64)
@@ -111,7 +115,11 @@ mod tests {
     /// The closed forms above are exactly what every arrival order can produce.
     #[test]
     fn outcomes_are_the_results_of_every_arrival_order() {
-        for strategy in [Strategy::OneForOne, Strategy::OneForAll, Strategy::RestForOne] {
+        for strategy in [
+            Strategy::OneForOne,
+            Strategy::OneForAll,
+            Strategy::RestForOne,
+        ] {
             for len in 1..=6usize {
                 for mask in 1u32..(1 << len) {
                     let killed: BTreeSet<usize> =
@@ -123,7 +131,10 @@ mod tests {
                         .collect();
                     let modelled: BTreeSet<Outcome> =
                         outcomes(strategy, len, &killed).into_iter().collect();
-                    assert_eq!(modelled, simulated, "{strategy:?} len {len} killed {killed:?}");
+                    assert_eq!(
+                        modelled, simulated,
+                        "{strategy:?} len {len} killed {killed:?}"
+                    );
                 }
             }
         }
@@ -132,7 +143,12 @@ mod tests {
     #[test]
     fn a_single_kill_restarts_what_the_strategy_names() {
         let one = BTreeSet::from([1]);
-        let deltas = |s| outcomes(s, 4, &one).into_iter().map(|o| o.deltas).collect::<Vec<_>>();
+        let deltas = |s| {
+            outcomes(s, 4, &one)
+                .into_iter()
+                .map(|o| o.deltas)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(deltas(Strategy::OneForOne), vec![vec![0, 1, 0, 0]]);
         assert_eq!(deltas(Strategy::RestForOne), vec![vec![0, 1, 1, 1]]);
         assert_eq!(deltas(Strategy::OneForAll), vec![vec![1, 1, 1, 1]]);

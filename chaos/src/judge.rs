@@ -62,7 +62,10 @@ pub fn judge(
     let model = records.model;
     let p = event.sup;
     let strategy = model.policy(p).map(|pol| pol.strategy).ok_or_else(|| {
-        violation(Invariant::Strategy, format!("{} is not a supervisor", model.nodes[p].name))
+        violation(
+            Invariant::Strategy,
+            format!("{} is not a supervisor", model.nodes[p].name),
+        )
     })?;
     let options = outcomes(strategy, model.nodes[p].children.len(), &event.killed);
     let restarts: u64 = model.leaf_indices().iter().map(|&i| deltas[i]).sum();
@@ -120,9 +123,14 @@ pub fn judge(
 fn deltas(records: Records<'_>) -> Result<Vec<u64>, Violation> {
     let mut out = Vec::with_capacity(records.model.nodes.len());
     for node in &records.model.nodes {
-        let (Some(b), Some(a)) = (records.before.get(&node.name), records.after.get(&node.name))
-        else {
-            return Err(violation(Invariant::Strategy, format!("{} missing from status", node.name)));
+        let (Some(b), Some(a)) = (
+            records.before.get(&node.name),
+            records.after.get(&node.name),
+        ) else {
+            return Err(violation(
+                Invariant::Strategy,
+                format!("{} missing from status", node.name),
+            ));
         };
         let (Some(grew), Some(rs)) = (
             a.generation.checked_sub(b.generation),
@@ -130,7 +138,10 @@ fn deltas(records: Records<'_>) -> Result<Vec<u64>, Violation> {
         ) else {
             return Err(violation(
                 Invariant::Strategy,
-                format!("{}: generation or restarts went down: {b:?} → {a:?}", node.name),
+                format!(
+                    "{}: generation or restarts went down: {b:?} → {a:?}",
+                    node.name
+                ),
             ));
         };
         if grew != rs {
@@ -179,7 +190,10 @@ fn escalation_fits(
     });
     let fits_below = model.nodes[sup].children.iter().enumerate().all(|(i, &c)| {
         let most = options.iter().map(|o| o.deltas[i]).max().unwrap_or(0) + 1;
-        model.subtree(c).iter().all(|&d| (1..=most).contains(&deltas[d]))
+        model
+            .subtree(c)
+            .iter()
+            .all(|&d| (1..=most).contains(&deltas[d]))
     });
     match fits_parent && fits_below {
         true => Ok(()),
@@ -194,7 +208,12 @@ fn escalation_fits(
     }
 }
 
-fn mismatch(records: Records<'_>, event: &KillEvent, deltas: &[u64], options: &[Outcome]) -> Violation {
+fn mismatch(
+    records: Records<'_>,
+    event: &KillEvent,
+    deltas: &[u64],
+    options: &[Outcome],
+) -> Violation {
     let model = records.model;
     let sup = &model.nodes[event.sup];
     let killed: Vec<&str> = event

@@ -85,7 +85,12 @@ impl Footprint {
 
 impl std::fmt::Display for Footprint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} fds, {:.1} MiB RSS", self.fds, self.rss_kib as f64 / 1024.0)
+        write!(
+            f,
+            "{} fds, {:.1} MiB RSS",
+            self.fds,
+            self.rss_kib as f64 / 1024.0
+        )
     }
 }
 
@@ -145,24 +150,47 @@ pub fn print(counts: &Counts, violations: &[Violation]) {
     };
     let rows: Vec<(&str, String)> = vec![
         ("chaos time", format!("{:.1} s", c.elapsed.as_secs_f64())),
-        ("kill events (single / group / root)", format!("{} / {} / {}", c.single_kills, c.group_kills, c.root_kills)),
+        (
+            "kill events (single / group / root)",
+            format!("{} / {} / {}", c.single_kills, c.group_kills, c.root_kills),
+        ),
         ("kill rate", format!("{rate:.2} events/s")),
-        ("pods and processes killed (+ already stopped)", format!("{} (+{})", c.killed, c.absorbed)),
+        (
+            "pods and processes killed (+ already stopped)",
+            format!("{} (+{})", c.killed, c.absorbed),
+        ),
         ("restarts caused (root's records)", c.restarts.to_string()),
         ("events explained by strategy", c.strategy_ok.to_string()),
         ("escalations per intensity", c.escalations.to_string()),
         ("checkpoints", c.checkpoints.to_string()),
-        ("ctl send ok / failed", format!("{} / {}", c.sends_ok, c.sends_failed)),
-        ("sends found committed", format!("{} of {}", c.sends_verified, c.sends_ok)),
-        ("ctl status polls ok / failed", format!("{} / {}", c.status_polls, c.status_failures)),
-        ("longest ctl status gap", format!("{} ms", c.status_max_gap.as_millis())),
-        ("zombies / group leftovers / orphans", format!("{} / {} / {}", c.zombies, c.leftovers, c.orphans)),
+        (
+            "ctl send ok / failed",
+            format!("{} / {}", c.sends_ok, c.sends_failed),
+        ),
+        (
+            "sends found committed",
+            format!("{} of {}", c.sends_verified, c.sends_ok),
+        ),
+        (
+            "ctl status polls ok / failed",
+            format!("{} / {}", c.status_polls, c.status_failures),
+        ),
+        (
+            "longest ctl status gap",
+            format!("{} ms", c.status_max_gap.as_millis()),
+        ),
+        (
+            "zombies / group leftovers / orphans",
+            format!("{} / {} / {}", c.zombies, c.leftovers, c.orphans),
+        ),
         ("root baseline", c.baseline.to_string()),
         ("root at the end", c.last.to_string()),
         ("violations", violations.len().to_string()),
     ];
     let mut table = Table::new();
-    table.load_preset(ASCII_MARKDOWN).set_header(vec!["count", "value"]);
+    table
+        .load_preset(ASCII_MARKDOWN)
+        .set_header(vec!["count", "value"]);
     for (what, value) in rows {
         table.add_row(vec![what.to_owned(), value]);
     }

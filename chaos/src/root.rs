@@ -148,8 +148,12 @@ impl Root {
         let status = self.ctl().status().ok()?;
         let snap = Snapshot::parse(&status).ok()?;
         let own = self.pid();
-        self.seen
-            .extend(snap.nodes.values().filter_map(|n| n.pid).filter(|&p| Some(p) != own));
+        self.seen.extend(
+            snap.nodes
+                .values()
+                .filter_map(|n| n.pid)
+                .filter(|&p| Some(p) != own),
+        );
         Some(snap)
     }
 

@@ -72,9 +72,8 @@ impl Snapshot {
     /// Whether every node of `model` is running, each pod and process with a pid.
     pub fn all_running(&self, model: &Model) -> bool {
         model.nodes.iter().enumerate().all(|(i, n)| {
-            self.get(&n.name).is_some_and(|s| {
-                s.state == "running" && (!model.is_leaf(i) || s.pid.is_some())
-            })
+            self.get(&n.name)
+                .is_some_and(|s| s.state == "running" && (!model.is_leaf(i) || s.pid.is_some()))
         })
     }
 

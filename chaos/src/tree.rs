@@ -259,7 +259,9 @@ impl Model {
                 }
             }
             Kind::Process => {
-                out.push_str("kind = \"process\"\nargv = [\"sh\", \"-c\", \"sleep 3600 & wait\"]\n");
+                out.push_str(
+                    "kind = \"process\"\nargv = [\"sh\", \"-c\", \"sleep 3600 & wait\"]\n",
+                );
             }
         }
         for &c in &node.children {
@@ -275,23 +277,47 @@ mod tests {
     #[test]
     fn the_chaos_tree_has_about_fifty_nodes_with_unique_names() {
         let m = Model::chaos();
-        assert!((45..=60).contains(&m.nodes.len()), "{} nodes", m.nodes.len());
+        assert!(
+            (45..=60).contains(&m.nodes.len()),
+            "{} nodes",
+            m.nodes.len()
+        );
         let mut names: Vec<&str> = m.nodes.iter().map(|n| n.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), m.nodes.len());
-        for strategy in [Strategy::OneForOne, Strategy::OneForAll, Strategy::RestForOne] {
-            let under = m.group_targets().iter().any(|&s| {
-                m.policy(s).is_some_and(|p| p.strategy == strategy)
-            });
+        for strategy in [
+            Strategy::OneForOne,
+            Strategy::OneForAll,
+            Strategy::RestForOne,
+        ] {
+            let under = m
+                .group_targets()
+                .iter()
+                .any(|&s| m.policy(s).is_some_and(|p| p.strategy == strategy));
             assert!(under, "no group under {strategy:?}");
         }
+    }
+
+    /// The rendered file is what podsup loads, child for child in start order.
+    #[test]
+    fn the_rendered_tree_loads_as_the_model() {
+        let model = Model::chaos();
+        let toml = model.to_toml();
+        let path = std::path::Path::new("/chaos/tree.toml");
+        let tree = podsup_config::parse(&toml, path).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+        let loaded: Vec<&str> = tree.walk().map(|(c, _)| c.name.as_str()).collect();
+        let modelled: Vec<&str> = model.nodes[1..].iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(loaded, modelled);
     }
 
     #[test]
     fn nested_children_get_deeper_headers() {
         let toml = Model::chaos().to_toml();
-        assert!(toml.contains("[[child.child.child]]\nname = \"nest-ofo-1\""), "{toml}");
+        assert!(
+            toml.contains("[[child.child.child]]\nname = \"nest-ofo-1\""),
+            "{toml}"
+        );
         assert!(toml.contains("[[child]]\nname = \"top-1\""), "{toml}");
     }
 }

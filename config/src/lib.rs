@@ -36,8 +36,8 @@ pub use name::{MAX_NAME_LEN, Name, NameError};
 pub use policy::{Restart, Shutdown, StartMode, Strategy, UnknownVariant};
 pub use size::{SizeError, format_size, parse_size};
 pub use spec::{
-    Backoff, ChildKind, ChildSpec, Intensity, Limits, LogSpec, OnSpawnerExit, PodSpec, ProcessSpec,
-    RunAs, SupervisorSpec, Tree,
+    Backoff, ChildKind, ChildSpec, Fsync, Intensity, Limits, LogSpec, OnSpawnerExit, PodSpec,
+    ProcessSpec, RunAs, SupervisorSpec, Tree,
 };
 pub use tree::Walk;
 

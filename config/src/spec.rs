@@ -169,6 +169,31 @@ pub struct PodSpec {
     pub scope: crate::scope::Scope,
     /// What happens to the pods it spawned when it exits.
     pub on_spawner_exit: OnSpawnerExit,
+    /// When its session log is fsynced.
+    pub fsync: Fsync,
+}
+
+/// When a pod's session log is flushed to disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Fsync {
+    /// After every user input and at the end of every turn (the default).
+    #[default]
+    Checkpoints,
+    /// After every entry.
+    Always,
+    /// Never explicitly (the kernel's own writeback; a machine crash may lose entries).
+    Never,
+}
+
+impl Fsync {
+    /// `checkpoints`, `always` or `never`, as tree.toml says.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fsync::Checkpoints => "checkpoints",
+            Fsync::Always => "always",
+            Fsync::Never => "never",
+        }
+    }
 }
 
 /// What happens to a spawner's children when the spawner exits (crashes or is stopped).

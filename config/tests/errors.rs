@@ -53,7 +53,7 @@ fn unknown_key_lists_the_expected_ones() {
         problem(&child("name = \"p\"\nkind = \"pod\"\nargv = [\"sh\"]\n")),
         "6:1: unknown key \"argv\" for a pod (expected one of: name, kind, engine, restart, \
          shutdown, start_timeout, env, cwd, echo, command, llm, user, group, limits, memory_max, \
-         scope, deny, on_spawner_exit)"
+         scope, deny, on_spawner_exit, fsync)"
     );
     assert_eq!(
         problem("name = \"t\"\nstrategi = \"one_for_one\"\n"),
@@ -449,5 +449,20 @@ fn columns_count_characters_not_bytes() {
         .split(": ")
         .next(),
         Some("6:17")
+    );
+}
+
+#[test]
+fn fsync_takes_one_of_three_words() {
+    let good = "name = \"t\"\n[[child]]\nname = \"p\"\nkind = \"pod\"\nfsync = \"always\"\n";
+    let tree = podsup_config::parse(good, std::path::Path::new("/tmp/t.toml")).expect("valid");
+    let pod = tree.root.children[0].kind.as_pod().expect("a pod");
+    assert_eq!(pod.fsync, podsup_config::Fsync::Always);
+    let bad = good.replace("\"always\"", "\"sometimes\"");
+    let err = podsup_config::parse(&bad, std::path::Path::new("/tmp/t.toml")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("/tmp/t.toml:5:9") && text.contains("checkpoints, always, never"),
+        "{text}"
     );
 }

@@ -17,7 +17,8 @@ use podsup_pod_worker::session_log::{self, FILE_NAME, FsyncPolicy, SessionLog};
 fn dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("podsup-fuzz-session-log-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("podsup-fuzz-session-log-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create the fuzz dir");
         dir
     })
@@ -39,9 +40,14 @@ fuzz_target!(|data: &[u8]| {
         (Ok(entries), Ok(opened)) => {
             assert_eq!(entries, opened.entries, "read and open disagree");
             drop(opened.log);
-            let again = SessionLog::open(dir, FsyncPolicy::Never).expect("a log that opened reopens");
+            let again =
+                SessionLog::open(dir, FsyncPolicy::Never).expect("a log that opened reopens");
             assert_eq!(again.entries, entries, "reopening changed the entries");
-            assert!(again.recovered.is_none(), "reopening recovered again: {:?}", again.recovered);
+            assert!(
+                again.recovered.is_none(),
+                "reopening recovered again: {:?}",
+                again.recovered
+            );
         }
         (Err(_), Err(_)) => {}
         (read, opened) => panic!(

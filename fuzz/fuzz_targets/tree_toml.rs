@@ -17,7 +17,14 @@ fuzz_target!(|data: &[u8]| {
     let lines = text.lines().count().max(1);
     for d in diagnostics {
         assert!(d.line >= 1 && d.column >= 1, "position not 1-based: {d:?}");
-        assert!(d.line <= lines + 1, "line {} past the end ({lines} lines): {d:?}", d.line);
-        assert!(!d.message.contains('\n'), "message over several lines: {d:?}");
+        assert!(
+            d.line <= lines + 1,
+            "line {} past the end ({lines} lines): {d:?}",
+            d.line
+        );
+        assert!(
+            !d.message.contains('\n'),
+            "message over several lines: {d:?}"
+        );
     }
 });

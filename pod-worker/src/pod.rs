@@ -130,8 +130,12 @@ fn prepare(
     init: &Init,
     tooling: &Tooling,
 ) -> Result<(crate::session_log::Opened, AnyEngine), PodError> {
-    let opened = SessionLog::open(Path::new(&init.state_dir), FsyncPolicy::Checkpoints)
-        .map_err(PodError::Log)?;
+    let policy = match init.fsync.as_str() {
+        "always" => FsyncPolicy::Always,
+        "never" => FsyncPolicy::Never,
+        _ => FsyncPolicy::Checkpoints,
+    };
+    let opened = SessionLog::open(Path::new(&init.state_dir), policy).map_err(PodError::Log)?;
     if let Err(e) = std::fs::create_dir_all(&init.runtime_dir) {
         tracing::warn!(dir = %init.runtime_dir, %e, "no runtime dir: bash output cannot spill");
     }

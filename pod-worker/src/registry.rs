@@ -92,6 +92,29 @@ pub fn replay(entries: &[Entry]) -> BTreeMap<String, SpawnRecord> {
     registry
 }
 
+/// What the spawner has delegated to its live children, as scope rules with the child
+/// holding each: the registry's records, so it is exact after any crash order.
+pub fn delegated(entries: &[Entry]) -> Vec<(String, podsup_config::scope::Rule)> {
+    replay(entries)
+        .into_values()
+        .flat_map(|record| {
+            let name = record.name;
+            record.scope.into_iter().filter_map(move |r| {
+                podsup_config::scope::normalise(&r.target)
+                    .ok()
+                    .map(|target| {
+                        let rule = podsup_config::scope::Rule {
+                            target,
+                            write: r.write,
+                            recursive: r.recursive,
+                        };
+                        (name.clone(), rule)
+                    })
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,27 +179,4 @@ mod tests {
         assert_eq!(registry["p/a"].generation, 3);
         assert!(replay(&entries[..2]).contains_key("p/b"));
     }
-}
-
-/// What the spawner has delegated to its live children, as scope rules with the child
-/// holding each: the registry's records, so it is exact after any crash order.
-pub fn delegated(entries: &[Entry]) -> Vec<(String, podsup_config::scope::Rule)> {
-    replay(entries)
-        .into_values()
-        .flat_map(|record| {
-            let name = record.name;
-            record.scope.into_iter().filter_map(move |r| {
-                podsup_config::scope::normalise(&r.target)
-                    .ok()
-                    .map(|target| {
-                        let rule = podsup_config::scope::Rule {
-                            target,
-                            write: r.write,
-                            recursive: r.recursive,
-                        };
-                        (name.clone(), rule)
-                    })
-            })
-        })
-        .collect()
 }

@@ -229,7 +229,7 @@ fn start(opts: StartOptions) -> ExitCode {
     rt.shutdown_timeout(std::time::Duration::from_secs(1));
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(RunError::Config(e)) => {
+        Err(e @ (RunError::Config(_) | RunError::InvalidTree(_))) => {
             eprintln!("{e}");
             ExitCode::from(EXIT_USAGE)
         }

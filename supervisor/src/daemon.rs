@@ -40,6 +40,10 @@ pub enum RunError {
     /// The tree file is invalid (exit 2).
     #[error("{0}")]
     Config(#[from] podsup_config::ConfigError),
+    /// The tree file is invalid; the message also says where the last applied tree is
+    /// kept (exit 2).
+    #[error("{0}")]
+    InvalidTree(String),
     /// The daemon could not set itself up (exit 1).
     #[error("{0}")]
     Setup(String),
@@ -133,12 +137,16 @@ fn watch_signals(daemon: mpsc::UnboundedSender<DaemonEvent>) -> Result<(), RunEr
 
 /// Runs a tree until it is shut down (Ok) or its root supervisor fails (Err).
 pub async fn run(opts: StartOptions) -> Result<(), RunError> {
-    let mut tree = podsup_config::load(&opts.tree)?;
+    let mut tree = match podsup_config::load(&opts.tree) {
+        Ok(tree) => tree,
+        Err(e) => return Err(with_applied_hint(e, opts.state_dir.as_deref())),
+    };
     let runtime_dir = paths::runtime_dir(opts.runtime_dir.as_deref());
     let state_dir = paths::state_dir(opts.state_dir.as_deref());
     paths::ensure_private_dir(&state_dir)
         .map_err(|e| setup_err("cannot create state dir", &state_dir, e))?;
     let (instance, listener) = claim(&runtime_dir)?;
+    record_applied(&tree, &state_dir);
 
     let (daemon_tx, mut daemon_rx) = mpsc::unbounded_channel();
     watch_signals(daemon_tx.clone())?;
@@ -207,12 +215,12 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
             event = daemon_rx.recv() => match event {
                 Some(DaemonEvent::Shutdown) | None => break Ok(()),
                 Some(DaemonEvent::RootFailed(reason)) => break Err(RunError::RootFailed(reason)),
-                Some(DaemonEvent::Hangup) => match reload(&opts.tree, &mut tree, &root, false).await {
+                Some(DaemonEvent::Hangup) => match reload((&opts.tree, &ctx.state_dir), &mut tree, &root, false).await {
                     Ok(plan) => tracing::info!("SIGHUP: reloaded {}:\n{plan}", opts.tree.display()),
                     Err(e) => tracing::error!("SIGHUP: reload refused:\n{e}"),
                 },
                 Some(DaemonEvent::Reload { dry_run, reply }) => {
-                    let answer = reload(&opts.tree, &mut tree, &root, dry_run).await;
+                    let answer = reload((&opts.tree, &ctx.state_dir), &mut tree, &root, dry_run).await;
                     if reply.send(answer).is_err() {
                         tracing::debug!("reload requester went away");
                     }
@@ -260,7 +268,7 @@ async fn stop_spawned(registry: &Registry) {
 /// Re-reads the tree file and applies the difference (or only plans it). An invalid file
 /// is refused with its errors and the running tree is left as it is.
 async fn reload(
-    path: &Path,
+    (path, state_dir): (&Path, &Path),
     tree: &mut podsup_config::Tree,
     root: &ractor::ActorRef<SupMsg>,
     dry_run: bool,
@@ -279,10 +287,36 @@ async fn reload(
         .await
     {
         Ok(ractor::rpc::CallResult::Success(Ok(applied))) => {
+            record_applied(&new, state_dir);
             *tree = new;
             Ok(applied)
         }
         Ok(ractor::rpc::CallResult::Success(Err(e))) => Err(format!("reload failed part way: {e}")),
         Ok(_) | Err(_) => Err("the root supervisor went away during the reload".into()),
+    }
+}
+
+/// File name, in the state dir, of the copy of the last tree that was applied.
+pub const APPLIED_TREE: &str = "applied-tree.toml";
+
+/// Keeps a copy of the tree file that is now running, so an operator can always tell (and
+/// restart) what was last applied, even after editing the tree file.
+fn record_applied(tree: &podsup_config::Tree, state_dir: &Path) {
+    let copy = state_dir.join(APPLIED_TREE);
+    if let Err(e) = std::fs::copy(&tree.source, &copy) {
+        tracing::warn!(copy = %copy.display(), %e, "cannot keep a copy of the applied tree");
+    }
+}
+
+/// An invalid tree file: say where the last applied one is kept, if there is one.
+fn with_applied_hint(e: podsup_config::ConfigError, state_flag: Option<&Path>) -> RunError {
+    let copy = paths::state_dir(state_flag).join(APPLIED_TREE);
+    match copy.exists() {
+        true => RunError::InvalidTree(format!(
+            "{e}\nthe last tree that was applied is kept at {}; `podsup start {}` runs it",
+            copy.display(),
+            copy.display()
+        )),
+        false => RunError::Config(e),
     }
 }

@@ -199,6 +199,7 @@ fn validate(ctx: &RootCtx, order: &Order) -> Result<ChildSpec, Refusal> {
             cwd: spawner_spec.cwd,
             scope,
             on_spawner_exit: spawner_spec.on_spawner_exit,
+            fsync: spawner_spec.fsync,
         }),
         // A spawned pod never runs with more than its spawner: same user, same limits.
         limits: spawner.limits,
@@ -457,6 +458,7 @@ async fn respawn(ctx: &Arc<RootCtx>, spawner: &str, record: &SpawnRecord) -> Opt
                 deny: spawner_spec.scope.deny.clone(),
             },
             on_spawner_exit: spawner_spec.on_spawner_exit,
+            fsync: spawner_spec.fsync,
         }),
         limits: ctx.registry.get(spawner)?.limits,
     };

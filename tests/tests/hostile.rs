@@ -177,17 +177,7 @@ fn a_pod_that_closes_its_socket_and_keeps_running_is_killed() {
 /// detected, named in the log, killed and restarted.
 #[test]
 fn a_flood_of_events_is_detected_and_the_pod_killed() {
-    let root = Root::start(&tree(NORMAL, &hostile("flood")));
-    root.wait_running(NORMAL, 1);
-    let mut pinger = Pinger::new(&root, NORMAL);
-    let restarted = pinger.until(|root| generation(root, MOLE) >= 2);
-    pinger.check();
-    let named = mole_lines(&root, &[]);
-    assert!(
-        restarted,
-        "the flooding {MOLE} was never killed: {:#}\nroot log lines naming it: {named:#?}",
-        root.node(MOLE)
-    );
+    killed_and_restarted("flood", "flooding");
 }
 
 /// A pod that never says `Hello` at boot: `podsup start` fails, naming it and why.

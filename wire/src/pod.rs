@@ -38,6 +38,8 @@ pub struct Init {
     pub engine: EngineSpec,
     /// The pod's own scope (what its file tools may touch, before delegation), as JSON.
     pub scope_json: String,
+    /// When to fsync the session log: `checkpoints`, `always` or `never`.
+    pub fsync: String,
 }
 
 /// A pod's turn engine, with its settings. Variants are only ever appended.

@@ -25,7 +25,10 @@ fn base(model: &Model) -> Snapshot {
 fn bump(before: &Snapshot, ups: &[(&str, u64)]) -> Snapshot {
     let mut after = before.clone();
     for (name, by) in ups {
-        let node = after.nodes.get_mut(*name).unwrap_or_else(|| panic!("no {name}"));
+        let node = after
+            .nodes
+            .get_mut(*name)
+            .unwrap_or_else(|| panic!("no {name}"));
         node.generation += by;
         node.restarts += by;
     }
@@ -47,14 +50,31 @@ fn event(model: &Model, victims: &[&str], at: Instant) -> KillEvent {
     let sup = model.nodes[first].parent.expect("parent");
     let killed: BTreeSet<usize> = victims
         .iter()
-        .map(|v| model.position(model.index(v).expect("victim")).expect("position"))
+        .map(|v| {
+            model
+                .position(model.index(v).expect("victim"))
+                .expect("position")
+        })
         .collect();
     KillEvent { sup, killed, at }
 }
 
-fn run(model: &Model, ev: &KillEvent, after: &Snapshot, counts: &mut Intensities) -> Result<Verdict, Violation> {
+fn run(
+    model: &Model,
+    ev: &KillEvent,
+    after: &Snapshot,
+    counts: &mut Intensities,
+) -> Result<Verdict, Violation> {
     let before = base(model);
-    judge(Records { model, before: &before, after }, ev, counts)
+    judge(
+        Records {
+            model,
+            before: &before,
+            after,
+        },
+        ev,
+        counts,
+    )
 }
 
 #[test]
@@ -65,7 +85,10 @@ fn rest_for_one_restarts_the_victim_and_later_siblings_only() {
     let ev = event(&m, &["rfo-5"], now);
     let right = bump(&before, &[("rfo-5", 1), ("rfo-6", 1), ("rfo-7", 1)]);
     let mut counts = Intensities::new(&m);
-    assert_eq!(run(&m, &ev, &right, &mut counts), Ok(Verdict::Restarted { restarts: 3 }));
+    assert_eq!(
+        run(&m, &ev, &right, &mut counts),
+        Ok(Verdict::Restarted { restarts: 3 })
+    );
     let one_for_one = bump(&before, &[("rfo-5", 1)]);
     let err = run(&m, &ev, &one_for_one, &mut counts).expect_err("too few restarts");
     assert_eq!(err.invariant, Invariant::Strategy, "{}", err.detail);
@@ -79,9 +102,29 @@ fn a_group_kill_under_rest_for_one_allows_any_arrival_order() {
     let before = base(&m);
     let ev = event(&m, &["rfo-2", "rfo-6"], Instant::now());
     let mut counts = Intensities::new(&m);
-    let early_first = bump(&before, &[("rfo-2", 1), ("rfo-3", 1), ("rfo-4", 1), ("rfo-5", 1), ("rfo-6", 1), ("rfo-7", 1)]);
+    let early_first = bump(
+        &before,
+        &[
+            ("rfo-2", 1),
+            ("rfo-3", 1),
+            ("rfo-4", 1),
+            ("rfo-5", 1),
+            ("rfo-6", 1),
+            ("rfo-7", 1),
+        ],
+    );
     assert!(run(&m, &ev, &early_first, &mut counts).is_ok());
-    let late_first = bump(&before, &[("rfo-2", 1), ("rfo-3", 1), ("rfo-4", 1), ("rfo-5", 1), ("rfo-6", 2), ("rfo-7", 2)]);
+    let late_first = bump(
+        &before,
+        &[
+            ("rfo-2", 1),
+            ("rfo-3", 1),
+            ("rfo-4", 1),
+            ("rfo-5", 1),
+            ("rfo-6", 2),
+            ("rfo-7", 2),
+        ],
+    );
     assert!(run(&m, &ev, &late_first, &mut counts).is_ok());
     let missed = bump(&before, &[("rfo-6", 1), ("rfo-7", 1)]);
     assert!(run(&m, &ev, &missed, &mut counts).is_err());
@@ -93,7 +136,11 @@ fn one_for_all_restarts_everyone_once_and_nothing_else() {
     let before = base(&m);
     let ev = event(&m, &["ofa-1", "ofa-4"], Instant::now());
     let mut counts = Intensities::new(&m);
-    let all = subtrees(&m, &["ofa-1", "ofa-2", "ofa-3", "ofa-4", "ofa-5", "ofa-6"], 1);
+    let all = subtrees(
+        &m,
+        &["ofa-1", "ofa-2", "ofa-3", "ofa-4", "ofa-5", "ofa-6"],
+        1,
+    );
     assert!(run(&m, &ev, &bump(&before, &all), &mut counts).is_ok());
     let mut stray = all.clone();
     stray.push(("top-1", 1));
@@ -109,7 +156,15 @@ fn a_restarted_sub_supervisor_restarts_its_whole_subtree() {
     let mut counts = Intensities::new(&m);
     let all = subtrees(&m, &["nest-head", "nest-ofo", "nest-ofa", "nest-tail"], 1);
     assert!(run(&m, &ev, &bump(&before, &all), &mut counts).is_ok());
-    let shallow = bump(&before, &[("nest-head", 1), ("nest-ofo", 1), ("nest-ofa", 1), ("nest-tail", 1)]);
+    let shallow = bump(
+        &before,
+        &[
+            ("nest-head", 1),
+            ("nest-ofo", 1),
+            ("nest-ofa", 1),
+            ("nest-tail", 1),
+        ],
+    );
     assert!(run(&m, &ev, &shallow, &mut counts).is_err());
 }
 
@@ -128,10 +183,21 @@ fn fragile_gives_up_exactly_when_its_intensity_requires() {
     let err = run(&m, &third, &kept_going, &mut counts.clone()).expect_err("must give up");
     assert_eq!(err.invariant, Invariant::Intensity, "{}", err.detail);
     let gave_up = bump(&before, &subtrees(&m, &["fragile"], 1));
-    assert_eq!(run(&m, &third, &gave_up, &mut counts), Ok(Verdict::Escalated { restarts: 4 }));
+    assert_eq!(
+        run(&m, &third, &gave_up, &mut counts),
+        Ok(Verdict::Escalated { restarts: 4 })
+    );
     // The new instance counts afresh: the next kill is an ordinary restart.
     let fourth = event(&m, &["fragile-4"], t0 + Duration::from_secs(3));
-    assert!(run(&m, &fourth, &bump(&before, &[("fragile-4", 1)]), &mut counts).is_ok());
+    assert!(
+        run(
+            &m,
+            &fourth,
+            &bump(&before, &[("fragile-4", 1)]),
+            &mut counts
+        )
+        .is_ok()
+    );
 }
 
 #[test]

@@ -152,5 +152,6 @@ fn placeholder() -> ChildKind {
         cwd: None,
         scope: Default::default(),
         on_spawner_exit: Default::default(),
+        fsync: Default::default(),
     })
 }

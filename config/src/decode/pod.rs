@@ -75,6 +75,7 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> PodSpec {
         cwd,
         scope: scope::decode(ctx, table),
         on_spawner_exit: scope::on_spawner_exit(ctx, table),
+        fsync: scope::fsync(ctx, table),
     }
 }
 

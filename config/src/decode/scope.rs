@@ -79,6 +79,16 @@ pub(super) fn on_spawner_exit(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> OnSpa
     }
 }
 
+/// `fsync`, `checkpoints` when absent.
+pub(super) fn fsync(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> crate::spec::Fsync {
+    let key = ("fsync", "one of: checkpoints, always, never");
+    match word(ctx, table, key, &["checkpoints", "always", "never"]) {
+        Some("always") => crate::spec::Fsync::Always,
+        Some("never") => crate::spec::Fsync::Never,
+        Some(_) | None => crate::spec::Fsync::Checkpoints,
+    }
+}
+
 /// A rule's required `target`, normalised.
 fn target(ctx: &mut Ctx<'_>, rule: &Table<'_, '_>) -> Option<PathBuf> {
     require(ctx, rule, "target", TARGET_EXPECTED);

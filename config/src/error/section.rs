@@ -76,6 +76,7 @@ impl Section {
                 "scope",
                 "deny",
                 "on_spawner_exit",
+                "fsync",
             ],
             Section::Process => &[
                 "name",

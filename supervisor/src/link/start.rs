@@ -170,10 +170,11 @@ async fn ready(
 }
 
 fn init_for(args: &LinkArgs) -> Init {
-    let (engine, scope_json) = match &args.kind {
+    let (engine, scope_json, fsync) = match &args.kind {
         ChildKind::Pod(pod) => (
             pod.engine.clone(),
             serde_json::to_string(&pod.scope).unwrap_or_default(),
+            pod.fsync.as_str().to_owned(),
         ),
         ChildKind::Process(_) | ChildKind::Supervisor(_) => {
             unreachable!("init only for pods")
@@ -188,6 +189,7 @@ fn init_for(args: &LinkArgs) -> Init {
         runtime_dir: pod_dir(&args.ctx.runtime_dir).display().to_string(),
         engine,
         scope_json,
+        fsync,
     }
 }
 

@@ -21,17 +21,20 @@ pub fn init() -> impl Strategy<Value = Init> {
         text(),
         text(),
         engine_spec(),
-        text(),
+        (text(), text()),
     )
         .prop_map(
-            |(name, generation, parent, state_dir, runtime_dir, engine, scope_json)| Init {
-                name,
-                generation,
-                parent,
-                state_dir,
-                runtime_dir,
-                engine,
-                scope_json,
+            |(name, generation, parent, state_dir, runtime_dir, engine, (scope_json, fsync))| {
+                Init {
+                    name,
+                    generation,
+                    parent,
+                    state_dir,
+                    runtime_dir,
+                    engine,
+                    scope_json,
+                    fsync,
+                }
             },
         )
 }
