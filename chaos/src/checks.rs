@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::load::Sent;
 use crate::procs;
 use crate::report::Invariant;
-use crate::run::{Chaos, STATUS_BOUND};
+use crate::run::{Chaos, STATUS_BOUND, WARM_UP};
 
 /// How long a zombie child of the root may wait to be reaped.
 const REAP_GRACE: Duration = Duration::from_secs(1);
@@ -73,8 +73,10 @@ impl Chaos {
         };
         self.counts.last = now;
         let Some(baseline) = self.baseline else {
-            self.baseline = Some(now);
-            self.counts.baseline = now;
+            if self.root_since.elapsed() >= WARM_UP {
+                self.baseline = Some(now);
+                self.counts.baseline = now;
+            }
             return;
         };
         if !now.within(&baseline) {

@@ -157,8 +157,9 @@ impl Chaos {
             Some(snap) => self.settled = snap,
             None => return false,
         }
-        // A new root: its footprint is measured afresh.
+        // A new root: its footprint is measured afresh, once it has warmed up.
         self.baseline = None;
+        self.root_since = Instant::now();
         true
     }
 

@@ -52,9 +52,11 @@ pub struct Chaos {
     pub(crate) shared: Arc<Shared>,
     /// The last settled status.
     pub(crate) settled: Snapshot,
-    /// The root's footprint at the first checkpoint of its life, once load and restarts
-    /// have warmed its allocator up; `None` until then.
+    /// The root's footprint at its first checkpoint after [`WARM_UP`] of load and
+    /// restarts (its allocator's pools have grown by then); `None` until then.
     pub(crate) baseline: Option<Footprint>,
+    /// When the current root came up.
+    pub(crate) root_since: Instant,
     /// Whether a status gap over the bound was already reported.
     pub(crate) gap_reported: bool,
     /// Where the next checkpoint's sample of pods starts.
@@ -62,6 +64,9 @@ pub struct Chaos {
     /// Inputs already reported lost, so each is reported once.
     pub(crate) reported_lost: BTreeSet<String>,
 }
+
+/// How long a root runs under load and kills before its footprint is taken as the baseline.
+pub const WARM_UP: Duration = Duration::from_secs(15);
 
 /// The longest the root may leave `ctl status` unanswered.
 pub const STATUS_BOUND: Duration = Duration::from_secs(1);
@@ -109,6 +114,7 @@ pub fn run(config: &Config) -> Result<Finding, RunError> {
         shared: Arc::new(Shared::default()),
         settled: Snapshot::default(),
         baseline: None,
+        root_since: Instant::now(),
         gap_reported: false,
         sample_from: 0,
         reported_lost: BTreeSet::new(),
