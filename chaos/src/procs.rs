@@ -13,6 +13,9 @@ pub struct Stat {
     pub ppid: u32,
     /// Process group id.
     pub pgrp: u32,
+    /// Start time in clock ticks since boot: with the pid, it names one process for good
+    /// (pids are reused, and `pid_max` may be as low as 32768).
+    pub start: u64,
 }
 
 /// `/proc/PID/stat`, or `None` if there is no such process.
@@ -24,7 +27,14 @@ pub fn stat(pid: u32) -> Option<Stat> {
     let state = fields.next()?.chars().next()?;
     let ppid = fields.next()?.parse().ok()?;
     let pgrp = fields.next()?.parse().ok()?;
-    Some(Stat { state, ppid, pgrp })
+    // starttime is field 22; `fields` stands at field 6 now.
+    let start = fields.nth(16)?.parse().ok()?;
+    Some(Stat {
+        state,
+        ppid,
+        pgrp,
+        start,
+    })
 }
 
 /// Whether `pid` is a live (not zombie) process.
@@ -82,6 +92,16 @@ pub fn kill_leader(pid: u32) -> bool {
     unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) == 0 }
 }
 
+/// Sends SIGKILL to the process `pid` started at `start` (see [`Stat::start`]) if it is
+/// still that process and alive; true if it was sent.
+pub fn kill_if_same(pid: u32, start: u64) -> bool {
+    if !stat(pid).is_some_and(|s| s.start == start && !matches!(s.state, 'Z' | 'X')) {
+        return false;
+    }
+    kill(pid);
+    true
+}
+
 /// Sends SIGKILL to `pid`.
 pub fn kill(pid: u32) {
     // SAFETY: kill(2) with a pid and a signal number; a pid that is gone is not an error here.
@@ -102,5 +122,33 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
             return false;
         }
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fields are read from the right places: this process's parent and group, and a
+    /// start time that names it (a child started later has a later one).
+    #[test]
+    fn stat_reads_this_process() {
+        let me = stat(std::process::id()).expect("own stat");
+        // SAFETY: getppid(2) and getpgrp(2) take no arguments.
+        let (ppid, pgrp) = unsafe { (libc::getppid(), libc::getpgrp()) };
+        assert_eq!((me.ppid, me.pgrp), (ppid as u32, pgrp as u32));
+        let mut child = std::process::Command::new("sleep")
+            .arg("10")
+            .spawn()
+            .expect("spawn sleep");
+        let theirs = stat(child.id()).expect("child stat");
+        assert_eq!(theirs.ppid, std::process::id());
+        assert!(theirs.start >= me.start, "{theirs:?} vs {me:?}");
+        assert!(
+            !kill_if_same(child.id(), theirs.start + 1),
+            "another start time"
+        );
+        assert!(kill_if_same(child.id(), theirs.start));
+        child.wait().expect("reap sleep");
     }
 }

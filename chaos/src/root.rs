@@ -2,7 +2,7 @@
 //! runtime dir and state dir, as systemd would. Everything it ran is killed in `Drop`, by
 //! pid.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -58,8 +58,9 @@ pub struct Root {
     bin: PathBuf,
     dir: PathBuf,
     child: Option<Child>,
-    /// Every pod and process pid seen in its status, killed on drop if still around.
-    seen: BTreeSet<u32>,
+    /// Every pod and process seen in its status, as pid → start time, killed on drop if
+    /// still around.
+    seen: BTreeMap<u32, u64>,
 }
 
 impl Root {
@@ -74,7 +75,7 @@ impl Root {
             bin: bin.to_owned(),
             dir: dir.to_owned(),
             child: None,
-            seen: BTreeSet::new(),
+            seen: BTreeMap::new(),
         };
         root.boot(model)?;
         Ok(root)
@@ -148,12 +149,13 @@ impl Root {
         let status = self.ctl().status().ok()?;
         let snap = Snapshot::parse(&status).ok()?;
         let own = self.pid();
-        self.seen.extend(
-            snap.nodes
-                .values()
-                .filter_map(|n| n.pid)
-                .filter(|&p| Some(p) != own),
-        );
+        for pid in snap.nodes.values().filter_map(|n| n.pid) {
+            if Some(pid) != own && !self.seen.contains_key(&pid) {
+                if let Some(stat) = procs::stat(pid) {
+                    self.seen.insert(pid, stat.start);
+                }
+            }
+        }
         Some(snap)
     }
 
@@ -178,13 +180,18 @@ impl Drop for Root {
     fn drop(&mut self) {
         self.kill9();
         // Pods die with the root (death signal, guard); make sure, by pid, even if that is
-        // broken: every group leader seen, then whatever is left in those groups.
-        let seen: Vec<u32> = self.seen.iter().copied().collect();
-        for &pid in &seen {
-            procs::kill_leader(pid);
+        // broken: every child seen that is still the same process, then whatever is left in
+        // their groups (a group id is not reused while its group has members, so a member
+        // whose leader is gone is ours; one whose leader is another process is not).
+        for (&pid, &start) in &self.seen {
+            procs::kill_if_same(pid, start);
         }
-        for (_, pid) in procs::group_members(&seen) {
-            procs::kill(pid);
+        let seen: Vec<u32> = self.seen.keys().copied().collect();
+        for (pgid, pid) in procs::group_members(&seen) {
+            let leader = procs::stat(pgid);
+            if leader.is_none_or(|l| Some(&l.start) == self.seen.get(&pgid)) {
+                procs::kill(pid);
+            }
         }
     }
 }
