@@ -244,20 +244,22 @@ pub async fn send(
     }) {
         return Some(CtlResponse::Error(e));
     }
-    let mut started = false;
+    // This client's turn is the one that committed its input; until then an error is the
+    // answer to its Run (another client's turn may be running), and only the end of its
+    // own turn ends the conversation.
+    let mut mine = false;
     let pod = name.clone();
+    let input = Item::User { text };
     client
         .relay(&mut target, None, |event| match event {
-            Event::Committed(entry)
-                if !wait && entry.item == (Item::User { text: text.clone() }) =>
-            {
-                Some(ok(format!("sent to {pod} (entry {} committed)", entry.seq)))
-            }
-            Event::TurnStart { .. } => {
-                started = true;
-                None
-            }
-            Event::Error { message, .. } if !started => {
+            Event::Committed(entry) if !mine && entry.item == input => match wait {
+                false => Some(ok(format!("sent to {pod} (entry {} committed)", entry.seq))),
+                true => {
+                    mine = true;
+                    None
+                }
+            },
+            Event::Error { message, .. } if !mine => {
                 Some(error(CtlErrorKind::InvalidState, message.clone()))
             }
             Event::Alert {
@@ -265,7 +267,7 @@ pub async fn send(
                 message,
             } => Some(error(CtlErrorKind::Internal, message.clone())),
             // The run's end was streamed as an event already.
-            Event::RunEnd { result } => Some(match result {
+            Event::RunEnd { result } if mine => Some(match result {
                 RunResult::Finished | RunResult::LimitReached | RunResult::Paused => ok(""),
                 RunResult::RolledBack | RunResult::Cancelled => error(
                     CtlErrorKind::InvalidState,
