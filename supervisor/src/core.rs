@@ -54,9 +54,10 @@ pub struct ChildCore {
     pub restart: Restart,
     /// Current state.
     pub state: ChildState,
-    /// Number of starts so far (the running generation when running).
+    /// Start attempts so far, failed ones included: the generation of the latest attempt
+    /// (the running generation when running). Never repeats.
     pub generation: u64,
-    /// Restarts so far (starts after the first).
+    /// Restart attempts so far (start attempts after the first, failed ones included).
     pub restarts: u64,
     /// Restarts in a row without a stable run, for backoff.
     pub consecutive: u32,
@@ -148,14 +149,24 @@ impl SupCore {
         matches!(self.children[idx].state, ChildState::Running { .. })
     }
 
-    /// The child started and is ready.
-    pub fn started(&mut self, idx: usize, now: Instant) {
+    /// A start attempt begins; returns its generation. Every attempt is a new generation,
+    /// so nothing addressed to an attempt that failed can reach a later one, and every
+    /// attempt after the first is a restart whether or not it comes up: an operator
+    /// watching a crash loop sees the counts rise (systemd's `NRestarts` counts the same
+    /// way; OTP counts a failed restart against the intensity, as [`SupCore::exited`]
+    /// does).
+    pub fn starting(&mut self, idx: usize) -> u64 {
         let c = &mut self.children[idx];
         if c.generation > 0 {
             c.restarts += 1;
         }
         c.generation += 1;
-        c.state = ChildState::Running { since: now };
+        c.generation
+    }
+
+    /// The attempt begun by [`SupCore::starting`] is up and ready.
+    pub fn started(&mut self, idx: usize, now: Instant) {
+        self.children[idx].state = ChildState::Running { since: now };
     }
 
     /// The child was stopped by an [`Action::Stop`] or an operator stop.

@@ -20,6 +20,12 @@ fn intensity(max_restarts: u32) -> Intensity {
     }
 }
 
+/// Starts child `idx` and reports it ready at `now`, as the supervisor actor does.
+fn up(core: &mut SupCore, idx: usize, now: Instant) {
+    core.starting(idx);
+    core.started(idx, now);
+}
+
 /// Four running children a, b, c, d; b has restart type `b_restart`.
 fn running(strategy: Strategy, b_restart: Restart, max_restarts: u32) -> (SupCore, Instant) {
     let mut core = SupCore::new(strategy, intensity(max_restarts), None);
@@ -31,7 +37,7 @@ fn running(strategy: Strategy, b_restart: Restart, max_restarts: u32) -> (SupCor
         ("d", Restart::Permanent),
     ] {
         let idx = core.add(name.into(), restart);
-        core.started(idx, now);
+        up(&mut core, idx, now);
     }
     (core, now)
 }
@@ -109,9 +115,81 @@ fn restart_bumps_generation_and_restarts() {
     let actions = core.exited(1, ExitKind::Abnormal, now);
     assert_eq!(actions, vec![Action::Start(1)]);
     assert!(core.wants_start(1));
-    core.started(1, now);
+    up(&mut core, 1, now);
     assert_eq!(core.children[1].generation, 2);
     assert_eq!(core.children[1].restarts, 1);
+}
+
+/// A restart that fails to start (a pod that never answers the handshake) is an attempt
+/// all the same: each one is a new generation and a restart, and the next attempt follows
+/// until the intensity is used up.
+#[test]
+fn every_failed_start_attempt_is_a_new_generation_and_a_restart() {
+    let (mut core, now) = running(Strategy::OneForOne, Restart::Permanent, 3);
+    assert_eq!(
+        core.exited(1, ExitKind::Abnormal, now),
+        vec![Action::Start(1)]
+    );
+    for attempt in 1..=3u64 {
+        assert!(core.wants_start(1), "attempt {attempt}");
+        assert_eq!(
+            core.starting(1),
+            1 + attempt,
+            "attempt {attempt}'s generation"
+        );
+        assert_eq!(core.children[1].restarts, attempt, "attempt {attempt}");
+        let actions = core.exited(1, ExitKind::Abnormal, now);
+        // The crash and the first two failures are three restarts within the window; the
+        // third failure would be the fourth.
+        match attempt {
+            1 | 2 => assert_eq!(actions, vec![Action::Start(1)], "attempt {attempt}"),
+            _ => assert!(
+                matches!(actions.as_slice(), [Action::Escalate(_)]),
+                "attempt {attempt}: {actions:?}"
+            ),
+        }
+    }
+    assert_eq!(core.children[1].state, ChildState::Failed);
+    assert_eq!(
+        (core.children[1].generation, core.children[1].restarts),
+        (4, 3)
+    );
+}
+
+/// In every strategy, a restart that fails to start counts against the intensity like the
+/// exit that caused it.
+#[test]
+fn a_failed_restart_counts_against_intensity_in_every_strategy() {
+    for strategy in STRATEGIES {
+        let (mut core, now) = running(strategy, Restart::Permanent, 1);
+        assert_eq!(
+            core.exited(1, ExitKind::Abnormal, now),
+            expected_restart(strategy),
+            "{strategy:?}"
+        );
+        assert_eq!(core.starting(1), 2, "{strategy:?}");
+        let actions = core.exited(1, ExitKind::Abnormal, now);
+        assert!(
+            matches!(actions.as_slice(), [Action::Escalate(_)]),
+            "{strategy:?}: {actions:?}"
+        );
+        assert_eq!(core.children[1].restarts, 1, "{strategy:?}");
+    }
+}
+
+/// The first start is generation 1 and no restart; a start that comes up does not move the
+/// counts again.
+#[test]
+fn first_start_is_generation_one_and_started_keeps_the_counts() {
+    let mut core = SupCore::new(Strategy::OneForOne, intensity(3), None);
+    let idx = core.add("a".into(), Restart::Permanent);
+    assert_eq!(core.starting(idx), 1);
+    core.started(idx, Instant::now());
+    assert!(core.is_running(idx));
+    assert_eq!(
+        (core.children[idx].generation, core.children[idx].restarts),
+        (1, 0)
+    );
 }
 
 #[test]
@@ -129,7 +207,7 @@ fn temporary_sibling_is_not_brought_back_by_one_for_all() {
     let now = Instant::now();
     for (name, restart) in [("a", Restart::Permanent), ("t", Restart::Temporary)] {
         let idx = core.add(name.into(), restart);
-        core.started(idx, now);
+        up(&mut core, idx, now);
     }
     let actions = core.exited(0, ExitKind::Abnormal, now);
     assert_eq!(actions, vec![Action::Stop(1), Action::Start(0)]);
@@ -147,7 +225,7 @@ fn operator_stop_holds_child_down_through_group_restarts() {
     assert!(!actions.contains(&Action::Stop(3)), "{actions:?}");
     assert_eq!(core.stop(3), Err(OpError::AlreadyStopped("d".into())));
     assert_eq!(core.start(3).unwrap(), vec![Action::Start(3)]);
-    core.started(3, now);
+    up(&mut core, 3, now);
     assert!(core.is_running(3));
     assert_eq!(core.start(3), Err(OpError::AlreadyRunning("d".into())));
 }
@@ -177,7 +255,7 @@ fn escalation_after_max_restarts_within_window() {
             core.exited(0, ExitKind::Abnormal, t),
             vec![Action::Start(0)]
         );
-        core.started(0, t);
+        up(&mut core, 0, t);
     }
     let actions = core.exited(0, ExitKind::Abnormal, now + Duration::from_millis(3));
     match actions.as_slice() {
@@ -199,7 +277,7 @@ fn backoff_delays_start_and_wake_starts_when_due() {
     let mut core = SupCore::new(Strategy::OneForOne, intensity(10), Some(backoff));
     let now = Instant::now();
     let idx = core.add("a".into(), Restart::Permanent);
-    core.started(idx, now);
+    up(&mut core, idx, now);
     let actions = core.exited(idx, ExitKind::Abnormal, now);
     let [Action::WakeAt(at)] = actions.as_slice() else {
         panic!("expected a wake-up, got {actions:?}");
@@ -213,7 +291,7 @@ fn backoff_delays_start_and_wake_starts_when_due() {
     assert!(!core.wants_start(idx));
     assert_eq!(core.wake(now), vec![]);
     assert_eq!(core.wake(*at), vec![Action::Start(idx)]);
-    core.started(idx, *at);
+    up(&mut core, idx, *at);
     // A second quick crash waits about twice as long.
     let actions = core.exited(idx, ExitKind::Abnormal, *at);
     let [Action::WakeAt(at2)] = actions.as_slice() else {
@@ -226,7 +304,7 @@ fn backoff_delays_start_and_wake_starts_when_due() {
     );
     // After a stable run the delay is back to the initial one.
     core.wake(*at2);
-    core.started(idx, *at2);
+    up(&mut core, idx, *at2);
     let later = *at2 + Duration::from_secs(61);
     let actions = core.exited(idx, ExitKind::Abnormal, later);
     let [Action::WakeAt(at3)] = actions.as_slice() else {
@@ -246,7 +324,7 @@ fn operator_stop_during_backoff_cancels_the_restart() {
     let mut core = SupCore::new(Strategy::OneForOne, intensity(10), Some(backoff));
     let now = Instant::now();
     let idx = core.add("a".into(), Restart::Permanent);
-    core.started(idx, now);
+    up(&mut core, idx, now);
     core.exited(idx, ExitKind::Abnormal, now);
     assert_eq!(core.stop(idx).unwrap(), vec![]);
     assert_eq!(core.wake(now + Duration::from_secs(5)), vec![]);

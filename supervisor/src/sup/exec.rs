@@ -137,7 +137,8 @@ pub async fn run(myself: &ActorRef<SupMsg>, state: &mut SupState, actions: Vec<A
                 }
                 if let Err(reason) = start_one(myself, state, idx).await {
                     let name = state.core.children[idx].name.clone();
-                    tracing::warn!(supervisor = %state.name, child = %name, %reason, "restart failed");
+                    let generation = state.core.children[idx].generation;
+                    tracing::warn!(supervisor = %state.name, child = %name, generation, %reason, "restart failed");
                     let more = state.core.exited(idx, ExitKind::Abnormal, Instant::now());
                     publish(state, idx);
                     // New actions go first so the strategy's order holds; leftovers that
@@ -184,7 +185,8 @@ pub async fn operate(
     }
     publish(state, idx);
     // An operator's start that fails is reported, not treated as a crash: like OTP's
-    // restart_child, it must not feed the restart intensity (and take the tree down).
+    // restart_child, it must not feed the restart intensity (and take the tree down). The
+    // attempt still took a generation and, after the first start, counts as a restart.
     for action in actions {
         match action {
             Action::Stop(i) => stop_one(state, i).await,
@@ -289,20 +291,23 @@ pub(super) async fn start_one(
     finish_start(state, idx, spawned)
 }
 
-/// Marks child `idx` as starting and returns the future that spawns its actor (which
-/// returns once the child is ready); owns everything it needs, so starts can run at once.
+/// Begins a start attempt of child `idx` (its next generation, counted whether or not it
+/// comes up) and returns the future that spawns its actor (which returns once the child
+/// is ready); the future owns everything it needs, so starts can run at once.
 fn spawn_child(
     myself: &ActorRef<SupMsg>,
-    state: &SupState,
+    state: &mut SupState,
     idx: usize,
 ) -> impl std::future::Future<Output = Result<Handle, String>> + Send + 'static {
     let spec = state.specs[idx].clone();
     let name = spec.name.to_string();
-    let generation = state.core.children[idx].generation + 1;
+    let generation = state.core.starting(idx);
+    let restarts = state.core.children[idx].restarts;
     state.ctx.registry.update(&name, |n| {
         n.state = NodeState::Starting;
         n.pid = None;
         n.generation = generation;
+        n.restarts = restarts;
     });
     let myself = myself.clone();
     let ctx = state.ctx.clone();
