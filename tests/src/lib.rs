@@ -167,6 +167,11 @@ pub fn output_text(out: &Output) -> String {
     )
 }
 
+/// stderr of `out` as a string, for checking what a failed command said.
+pub fn stderr_text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// The `Uid:` or `Gid:` line of `/proc/PID/status` as numbers (real, effective, saved,
 /// file system); empty if the process is gone.
 pub fn proc_ids(pid: u32, key: &str) -> Vec<u32> {
@@ -190,6 +195,10 @@ pub fn proc_limit(pid: u32, name: &str) -> Option<(String, String)> {
     let mut values = rest.split_whitespace();
     Some((values.next()?.to_owned(), values.next()?.to_owned()))
 }
+
+/// What the `ctl` tests share (`ctl.rs`, `ctl_status.rs`, `ctl_access.rs`): the tree of
+/// plain processes they drive, and waiting for a tree's first generation.
+pub mod ctl_trees;
 
 /// What the end-to-end tests of `llm` pods share (`pod_llm.rs`, `pod_llm_anthropic.rs`):
 /// a tree with one llm pod aimed at a [`mock_llm::MockLlm`], bounded `ctl` runs, and

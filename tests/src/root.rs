@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::{WAIT, alive, ctl_command, nodes, podsup_bin, signal, wait_until};
+use crate::{
+    WAIT, alive, ctl_command, nodes, output_text, output_within, podsup_bin, signal, wait_until,
+};
 
 /// A running `podsup start`, with its own runtime and state dirs.
 #[derive(Debug)]
@@ -115,6 +117,18 @@ impl Root {
         ctl_command(&self.runtime_dir(), args)
             .output()
             .expect("run podsup ctl")
+    }
+
+    /// Runs `podsup ctl ARGS…`, which must succeed within [`WAIT`]; returns its stdout.
+    pub fn ctl_ok(&self, args: &[&str]) -> String {
+        let out = output_within(&mut ctl_command(&self.runtime_dir(), args), WAIT);
+        assert!(
+            out.status.success(),
+            "ctl {args:?} failed: {}\nlog:\n{}",
+            output_text(&out),
+            self.log()
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// `ctl status --json`, or `None` if the root does not answer.
