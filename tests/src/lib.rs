@@ -200,6 +200,11 @@ pub fn proc_limit(pid: u32, name: &str) -> Option<(String, String)> {
 /// plain processes they drive, and waiting for a tree's first generation.
 pub mod ctl_trees;
 
+/// What the reload tests share (`reload.rs`, `reload_in_place.rs`, `reload_stopped.rs`,
+/// `reload_refused.rs`): the trees they rewrite, `ctl reload`, and each child's pid and
+/// generation compared before and after.
+pub mod reloading;
+
 /// What the end-to-end tests of `llm` pods share (`pod_llm.rs`, `pod_llm_anthropic.rs`):
 /// a tree with one llm pod aimed at a [`mock_llm::MockLlm`], bounded `ctl` runs, and
 /// readers of `ctl --json` event lines.
