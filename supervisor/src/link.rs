@@ -253,7 +253,8 @@ fn frame_from_pod(state: &mut LinkState, frame: PodToRoot) {
 }
 
 /// An upward pod event: checked against the sender (identity is the socket), then passed
-/// to the spawner, if any.
+/// to the spawner, if any. An event in another pod's name, or one only the root may say,
+/// fails the sender's link.
 fn pod_event(state: &mut LinkState, event: PodEvent) {
     let name = &state.args.name;
     let own = match &event {
@@ -265,7 +266,10 @@ fn pod_event(state: &mut LinkState, event: PodEvent) {
         PodEvent::Crashed { .. } | PodEvent::Restarted { .. } | PodEvent::Reclaimed { .. } => false,
     };
     if !own {
-        tracing::warn!(pod = %name, ?event, "pod sent an event it may not send; dropped");
+        // Identity is the socket: a pod that speaks for another is out of protocol, and is
+        // treated like one that sends garbage. The event reaches no one.
+        let reason = format!("sent an event it may not send (dropped): {event:?}");
+        fault(state, Fault::Link(reason));
         return;
     }
     if let PodEvent::ShutDown { .. } = event {
