@@ -196,9 +196,15 @@ fn init_logging() {
         .init();
 }
 
+/// Blocking threads the root may run at once: output writers' file appends and `ctl logs`
+/// reads. Bounded, so a thousand children's first lines do not start a thread each; a
+/// writer waiting for a thread only fills its queue (and drops lines), never blocks a pod.
+const MAX_BLOCKING_THREADS: usize = 32;
+
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .enable_all()
         .build()
 }
@@ -218,6 +224,7 @@ fn check(tree: &std::path::Path) -> ExitCode {
 
 fn start(opts: StartOptions) -> ExitCode {
     init_logging();
+    crate::heap::limit_arenas();
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(e) => {

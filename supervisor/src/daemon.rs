@@ -206,6 +206,7 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
     // Every static child is ready: Actor::spawn returns only after the root's pre_start.
     heartbeat.ready(&Counts::of(&registry));
     crate::orchestrate::reconcile(&ctx).await;
+    let mut trim = crate::heap::Trim::new(std::time::Instant::now());
 
     let outcome = loop {
         // The watchdog is fed from this loop, and only from it, so a wedged root stops
@@ -228,7 +229,9 @@ pub async fn run(opts: StartOptions) -> Result<(), RunError> {
             },
             () = tokio::time::sleep_until(deadline) => {
                 notify::wedge_if_requested();
-                heartbeat.tick(&Counts::of(&registry), std::time::Instant::now());
+                let now = std::time::Instant::now();
+                heartbeat.tick(&Counts::of(&registry), now);
+                trim.tick(now);
             }
         }
     };

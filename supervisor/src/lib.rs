@@ -12,6 +12,7 @@ pub mod ctl;
 pub mod ctx;
 pub mod daemon;
 pub mod guard;
+pub mod heap;
 pub mod intent;
 pub mod link;
 pub mod notify;

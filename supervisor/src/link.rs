@@ -14,7 +14,6 @@ use podsup_config::{ChildKind, Limits, Shutdown};
 use podsup_wire::ctl::LastExit;
 use podsup_wire::{Event, ExitStatus, Method, PodEvent, PodToRoot, RootToPod};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use tokio::sync::mpsc;
 
 use crate::ctx::RootCtx;
 use crate::policy::ExitKind;
@@ -110,7 +109,7 @@ pub struct LinkState {
     args: LinkArgs,
     pid: u32,
     /// Frames to the pod (`None` for plain processes).
-    to_pod: Option<mpsc::Sender<RootToPod>>,
+    to_pod: Option<start::ToPod>,
     /// The pod said `ShutDown` before exiting.
     orderly: bool,
     phase: Phase,
@@ -198,7 +197,7 @@ fn send(state: &LinkState, frame: RootToPod) {
         tracing::warn!(pod = %state.args.name, "a plain process takes no methods");
         return;
     };
-    if let Err(e) = to_pod.try_send(frame) {
+    if let Err(e) = to_pod.try_send(Box::new(frame)) {
         tracing::warn!(pod = %state.args.name, %e, "cannot queue frame for pod");
     }
 }
@@ -240,7 +239,7 @@ fn frame_from_pod(state: &mut LinkState, frame: PodToRoot) {
             let from = state.args.name.clone();
             tokio::spawn(async move {
                 let reply = crate::orchestrate::handle(&ctx, &from, request).await;
-                if let Err(e) = to_pod.send(RootToPod::Reply { id, reply }).await {
+                if let Err(e) = to_pod.send(Box::new(RootToPod::Reply { id, reply })).await {
                     tracing::debug!(pod = %from, %e, "pod gone before its reply");
                 }
             });

@@ -19,6 +19,10 @@ use crate::spawn;
 /// How many frames may wait for a slow pod before sends are refused.
 const TO_POD_QUEUE: usize = 1024;
 
+/// The queue of frames to one pod. Frames are boxed: the channel allocates its slots in
+/// blocks, and a block of `RootToPod`s would cost every idle pod kilobytes of the root.
+pub type ToPod = mpsc::Sender<Box<RootToPod>>;
+
 /// Why a start failed, in the operator's words.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -30,7 +34,7 @@ pub struct Started {
     /// Its pid (and process group id).
     pub pid: u32,
     /// Frames to the pod (`None` for plain processes).
-    pub to_pod: Option<mpsc::Sender<RootToPod>>,
+    pub to_pod: Option<ToPod>,
 }
 
 type ExitWait = JoinHandle<std::io::Result<ExitStatus>>;
@@ -133,7 +137,7 @@ async fn ready(
     pending: &Pending<'_>,
     ours: std::os::unix::net::UnixStream,
     exit: &mut ExitWait,
-) -> Result<mpsc::Sender<RootToPod>, StartFailed> {
+) -> Result<ToPod, StartFailed> {
     let args = pending.args;
     let mut stream = ours
         .set_nonblocking(true)
@@ -194,13 +198,13 @@ fn init_for(args: &LinkArgs) -> Init {
 }
 
 /// Reader and writer tasks for a ready pod's socket.
-fn spawn_io(stream: UnixStream, pending: &Pending<'_>) -> mpsc::Sender<RootToPod> {
+fn spawn_io(stream: UnixStream, pending: &Pending<'_>) -> ToPod {
     let (rd, mut wr) = stream.into_split();
-    let (tx, mut rx) = mpsc::channel::<RootToPod>(TO_POD_QUEUE);
+    let (tx, mut rx) = mpsc::channel::<Box<RootToPod>>(TO_POD_QUEUE);
     let name = pending.args.name.clone();
     tokio::spawn(async move {
         while let Some(frame) = rx.recv().await {
-            if let Err(e) = write_frame(&mut wr, &frame).await {
+            if let Err(e) = write_frame(&mut wr, &*frame).await {
                 tracing::debug!(pod = %name, %e, "pod socket write failed");
                 break;
             }

@@ -14,7 +14,10 @@ use super::journal::{Entry, Journal};
 use super::record::{Record, Stream};
 use super::split::{MAX_LINE, Splitter};
 
-/// Bytes read from a pipe at once.
+/// The read buffer a reader starts with. Most children say little, and a root with a
+/// thousand of them holds two buffers each, so buffers start small…
+const FIRST_CHUNK: usize = 256;
+/// …and double whenever a read fills them, up to this many bytes read at once.
 const CHUNK: usize = 64 * 1024;
 
 /// What a reader is reading and where it sends the lines.
@@ -76,7 +79,7 @@ impl Delivery {
 /// Reads `pipe` to its end; returns how many lines were dropped on the way.
 pub async fn read(mut pipe: impl AsyncRead + Unpin, source: Source) -> u64 {
     let mut splitter = Splitter::new(MAX_LINE);
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; FIRST_CHUNK];
     let mut lines = Vec::new();
     let mut delivery = Delivery::default();
     loop {
@@ -94,6 +97,9 @@ pub async fn read(mut pipe: impl AsyncRead + Unpin, source: Source) -> u64 {
                     splitter.push(&buf[..n], &mut lines);
                     for line in lines.drain(..) {
                         deliver(&source, &mut delivery, line);
+                    }
+                    if n == buf.len() && buf.len() < CHUNK {
+                        buf.resize(buf.len() * 2, 0);
                     }
                 }
                 Err(e) => {

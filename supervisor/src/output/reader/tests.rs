@@ -200,3 +200,31 @@ async fn a_stalled_writer_costs_lines_not_the_child_and_says_how_many() {
     let numbers: Vec<u64> = kept.iter().map(|l| l.parse().expect("number")).collect();
     assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
 }
+
+/// The read buffer starts small and grows: lines far longer than it, and bursts far larger,
+/// arrive whole and in order.
+#[tokio::test]
+async fn lines_longer_than_the_first_buffer_arrive_whole() {
+    let (queue, mut rx) = mpsc::channel(1024);
+    let (mut tx, pipe) = tokio::net::unix::pipe::pipe().expect("pipe");
+    let reader = tokio::spawn(read(pipe, source(queue)));
+    let lines: Vec<String> = (0..40)
+        .map(|i| format!("{i}:{}", "x".repeat(i * 97 % 5000)))
+        .collect();
+    for line in &lines {
+        tx.write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("write");
+    }
+    drop(tx);
+    let mut got = Vec::new();
+    for _ in 0..lines.len() {
+        got.push(recv(&mut rx).await.text);
+    }
+    assert_eq!(got, lines);
+    let dropped = tokio::time::timeout(Duration::from_secs(10), reader)
+        .await
+        .expect("reader ends with the pipe")
+        .expect("reader task");
+    assert_eq!(dropped, 0);
+}
