@@ -1,8 +1,10 @@
 //! A property test of pods that spawn pods on real processes: random sequences of spawn
 //! (any restart type), `kill -9` of a spawned pod, `kill -9` of the spawner, `ctl stop`
 //! of a spawned pod, and `kill -9` of the root followed by a restart on the same state.
-//! After each step the tree is left to settle (no node starting, in backoff or stopping),
-//! then the invariants are checked:
+//! After each step the tree is left to settle — the root has seen the step (no node still
+//! shows a pid the step killed: until the root reaps a process, status rightly shows it as
+//! it was), no node is starting, in backoff or stopping, every running node has a live pid,
+//! and the spawner's log has caught up — then the invariants are checked:
 //!
 //! - every entry of the registry the spawner's log records (replayed as a restarted
 //!   spawner would) is a pod `ctl status` lists, running with a live pid or stopped by
@@ -71,6 +73,8 @@ struct Model {
     pids: BTreeSet<u32>,
     /// The steps so far, for messages.
     steps: Vec<Op>,
+    /// The pid the last step killed, which no settled tree shows.
+    killed: Option<u32>,
 }
 
 impl Model {
@@ -82,6 +86,7 @@ impl Model {
             spawned: 0,
             pids: BTreeSet::new(),
             steps: Vec::new(),
+            killed: None,
         }
     }
 
@@ -96,6 +101,7 @@ impl Model {
 
     fn apply(&mut self, op: &Op) {
         self.steps.push(op.clone());
+        self.killed = None;
         match op {
             Op::Spawn(restart) => {
                 let child = format!("c{}", self.spawned);
@@ -112,10 +118,16 @@ impl Model {
             }
             Op::KillChild(pick) => {
                 if let Some(node) = self.pick_running(*pick) {
-                    signal(node["pid"].as_u64().expect("pid") as u32, libc::SIGKILL);
+                    let pid = node["pid"].as_u64().expect("pid") as u32;
+                    signal(pid, libc::SIGKILL);
+                    self.killed = Some(pid);
                 }
             }
-            Op::KillSpawner => signal(self.root.pid_of(BOSS), libc::SIGKILL),
+            Op::KillSpawner => {
+                let pid = self.root.pid_of(BOSS);
+                signal(pid, libc::SIGKILL);
+                self.killed = Some(pid);
+            }
             Op::StopChild(pick) => {
                 if let Some(node) = self.pick_running(*pick) {
                     let name = node["name"].as_str().expect("name");
@@ -154,10 +166,13 @@ impl Model {
             .collect()
     }
 
-    /// Waits until no node is between states and the spawner's registry agrees with the
-    /// tree; false if that does not happen within [`WAIT`].
+    /// Waits until the root has seen the last step (no node shows the pid it killed), no
+    /// node is between states, every running node has a live pid, and the spawner's
+    /// registry agrees with the tree, names and generations; false if that does not
+    /// happen within [`WAIT`].
     fn settle(&mut self) -> bool {
         let mut pids = BTreeSet::new();
+        let killed = self.killed;
         let settled = wait_until(WAIT, || {
             let Some(status) = self.root.try_status() else {
                 return false;
@@ -168,12 +183,18 @@ impl Model {
                     .filter_map(|n| n["pid"].as_u64())
                     .map(|p| p as u32),
             );
-            let still = all
-                .iter()
-                .all(|n| matches!(n["state"].as_str(), Some("running" | "stopped")));
-            still
+            let seen = killed.is_none_or(|killed| {
+                all.iter()
+                    .all(|n| n["pid"].as_u64() != Some(u64::from(killed)))
+            });
+            let still = all.iter().all(|n| match n["state"].as_str() {
+                Some("running") => n["pid"].as_u64().is_some_and(|pid| alive(pid as u32)),
+                Some("stopped") => true,
+                _ => false,
+            });
+            seen && still
                 && self.root.try_entries(BOSS).is_some_and(|entries| {
-                    names(&all_spawned(&status)) == replay(&entries).into_keys().collect()
+                    generations(&all_spawned(&status)) == recorded(&replay(&entries))
                 })
         });
         pids.remove(&self.root.pid());
@@ -268,11 +289,19 @@ impl Model {
     }
 }
 
-/// The names of `nodes`.
-fn names(nodes: &[Value]) -> BTreeSet<String> {
+/// Each of `nodes` by name, with its generation.
+fn generations(nodes: &[Value]) -> BTreeMap<String, Value> {
     nodes
         .iter()
-        .filter_map(|n| n["name"].as_str().map(str::to_owned))
+        .filter_map(|n| Some((n["name"].as_str()?.to_owned(), n["generation"].clone())))
+        .collect()
+}
+
+/// Each record of a replayed registry by name, with its generation.
+fn recorded(registry: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
+    registry
+        .iter()
+        .map(|(name, record)| (name.clone(), record["generation"].clone()))
         .collect()
 }
 
