@@ -10,10 +10,11 @@ use ractor::rpc::CallResult;
 use ractor::{Actor, ActorRef, SpawnErr};
 
 use super::{Handle, Op, Role, SupArgs, SupMsg, SupState, Supervisor, spawned};
-use crate::core::{Action, ChildState};
+use crate::core::{Action, ChildCore, ChildState};
 use crate::ctx::DaemonEvent;
 use crate::link::{Ended, Link, LinkArgs};
 use crate::policy::ExitKind;
+use crate::registry::Node;
 
 /// Starts every child — in order, each waiting for the previous one to be ready, or all at
 /// once for `start = "parallel"` — and on any failure stops the started ones in reverse
@@ -100,12 +101,19 @@ pub async fn child_exited(
         return;
     }
     state.handles[idx] = None;
+    let before = spawned::generations(state);
+    let actions = state.core.exited(idx, ended.kind, Instant::now());
+    // The exit and the state it leads to reach the registry in one write, so a reader
+    // never sees the child running without a pid.
+    let c = &state.core.children[idx];
+    let status = ended.last.status;
     state.ctx.registry.update(&name, |n| {
         n.pid = None;
-        n.last_exit = Some(ended.last.clone());
+        n.last_exit = Some(ended.last);
+        copy(c, n);
     });
     if let (Some(spawner), ExitKind::Abnormal, Some(exit)) =
-        (state.role.spawner(), ended.kind, ended.last.status)
+        (state.role.spawner(), ended.kind, status)
     {
         let crashed = PodEvent::Crashed {
             pod_name: name.clone(),
@@ -116,9 +124,6 @@ pub async fn child_exited(
             .registry
             .deliver(spawner, Method::PodEvent(crashed));
     }
-    let before = spawned::generations(state);
-    let actions = state.core.exited(idx, ended.kind, Instant::now());
-    publish(state, idx);
     run(myself, state, actions).await;
     spawned::settle(state, &before);
 }
@@ -419,6 +424,11 @@ pub(super) async fn stop_one(state: &mut SupState, idx: usize) {
 /// Copies one child's core state into the registry.
 pub(super) fn publish(state: &SupState, idx: usize) {
     let c = &state.core.children[idx];
+    state.ctx.registry.update(&c.name, |n| copy(c, n));
+}
+
+/// Writes what the registry shows of a child's core state into its node.
+fn copy(c: &ChildCore, n: &mut Node) {
     let (node_state, since) = match c.state {
         ChildState::Stopped => (NodeState::Stopped, None),
         ChildState::Pending => (NodeState::Starting, None),
@@ -426,10 +436,8 @@ pub(super) fn publish(state: &SupState, idx: usize) {
         ChildState::Backoff { .. } => (NodeState::Backoff, None),
         ChildState::Failed => (NodeState::Failed, None),
     };
-    state.ctx.registry.update(&c.name, |n| {
-        n.state = node_state;
-        n.since = since;
-        n.generation = c.generation;
-        n.restarts = c.restarts;
-    });
+    n.state = node_state;
+    n.since = since;
+    n.generation = c.generation;
+    n.restarts = c.restarts;
 }
