@@ -46,7 +46,7 @@ const COMMIT_WAIT: Duration = Duration::from_secs(5);
 
 /// Waits until `item` shows up committed on `feed`, or `limit` passes.
 async fn wait_committed(
-    mut feed: tokio::sync::broadcast::Receiver<crate::registry::Feed>,
+    mut feed: crate::registry::Subscription,
     item: &podsup_wire::Item,
     limit: Duration,
 ) {
@@ -57,8 +57,9 @@ async fn wait_committed(
                     event: podsup_wire::Event::Committed(entry),
                     ..
                 }) if &entry.item == item => return,
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                Ok(_) => {}
+                // Dropped for falling behind: the entry may have gone by unseen.
+                Err(crate::registry::FeedEnd::Lagged | crate::registry::FeedEnd::Closed) => return,
             }
         }
     })

@@ -12,15 +12,14 @@ use std::time::Instant;
 use podsup_wire::ctl::LastExit;
 use podsup_wire::{Event, NodeKind, NodeState, StatusNode};
 use ractor::ActorRef;
-use tokio::sync::broadcast;
 
 use crate::intent::{Intent, IntentError};
 use crate::link::LinkMsg;
 use crate::sup::SupMsg;
 
-/// Events a pod's feed can hold before its slowest subscriber is dropped. The ring exists
-/// only while someone is subscribed, so idle pods cost nothing.
-pub const FEED_CAPACITY: usize = 16384;
+pub mod feed;
+
+pub use feed::{FEED_CAPACITY, FeedEnd, Subscription};
 
 /// What subscribers of a pod (attached ctl clients) receive, across its generations.
 #[derive(Debug, Clone)]
@@ -84,8 +83,8 @@ pub struct Node {
     /// Records and pod events sent to the running generation but not yet seen committed;
     /// if it dies first they go back to the inbox, so none is lost.
     pub unacked: Vec<podsup_wire::Method>,
-    /// Subscribers' feed (pods only), created by the first subscriber.
-    pub feed: Option<broadcast::Sender<Feed>>,
+    /// Subscribers to the pod's feed (pods only).
+    pub feed: feed::Subscribers,
 }
 
 impl Node {
@@ -109,7 +108,7 @@ impl Node {
             inbox: Vec::new(),
             unacked: Vec::new(),
             pod_status: None,
-            feed: None,
+            feed: feed::Subscribers::default(),
         }
     }
 }
@@ -278,32 +277,25 @@ impl Registry {
         self.lock().nodes.keys().cloned().collect()
     }
 
-    /// Publishes to `name`'s feed; nobody listening is fine. The feed is dropped when its
-    /// last subscriber has gone.
+    /// Publishes to `name`'s feed; nobody listening is fine.
     pub fn publish(&self, name: &str, feed: Feed) {
         let mut inner = self.lock();
         let Some(node) = inner.nodes.get_mut(name) else {
             return;
         };
-        let Some(sender) = &node.feed else {
-            return;
-        };
-        if sender.send(feed).is_err() {
-            node.feed = None;
+        if !node.feed.is_empty() {
+            node.feed.publish(feed);
         }
     }
 
-    /// Subscribes to pod `name`'s feed (creating it); `None` if it is not a pod.
-    pub fn subscribe(&self, name: &str) -> Option<broadcast::Receiver<Feed>> {
+    /// Subscribes to pod `name`'s feed; `None` if it is not a pod.
+    pub fn subscribe(&self, name: &str) -> Option<Subscription> {
         let mut inner = self.lock();
         let node = inner.nodes.get_mut(name)?;
         if node.kind != NodeKind::Pod {
             return None;
         }
-        let sender = node
-            .feed
-            .get_or_insert_with(|| broadcast::channel(FEED_CAPACITY).0);
-        Some(sender.subscribe())
+        Some(node.feed.subscribe())
     }
 
     /// Counts of nodes by state, for summaries.

@@ -14,11 +14,10 @@ use ractor::ActorRef;
 use tokio::io::AsyncReadExt;
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::server::CtlCtx;
 use crate::link::LinkMsg;
-use crate::registry::Feed;
+use crate::registry::{FEED_CAPACITY, Feed, FeedEnd, Subscription};
 
 /// How long pause/resume/cancel wait for the pod's answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,7 +37,7 @@ fn error(kind: CtlErrorKind, message: impl Into<String>) -> CtlResponse {
 struct Target {
     name: String,
     link: Option<ActorRef<LinkMsg>>,
-    feed: broadcast::Receiver<Feed>,
+    feed: Subscription,
     generation: u64,
 }
 
@@ -183,16 +182,16 @@ impl Client {
                     }
                     continue;
                 }
-                Err(RecvError::Lagged(n)) => {
+                Err(FeedEnd::Lagged) => {
                     return Some(error(
                         CtlErrorKind::Internal,
                         format!(
-                            "you fell {n} events behind pod {}; disconnected so the pod is not held up",
+                            "you fell {FEED_CAPACITY} events behind pod {}; disconnected so the pod is not held up",
                             target.name
                         ),
                     ));
                 }
-                Err(RecvError::Closed) => {
+                Err(FeedEnd::Closed) => {
                     return Some(error(CtlErrorKind::ShuttingDown, "podsup is shutting down"));
                 }
             };
@@ -420,13 +419,13 @@ pub async fn logs(
                 }
             }
             Ok(_) => {}
-            Err(RecvError::Lagged(n)) => {
+            Err(FeedEnd::Lagged) => {
                 return Some(error(
                     CtlErrorKind::Internal,
-                    format!("you fell {n} events behind; run `ctl logs` again"),
+                    format!("you fell {FEED_CAPACITY} events behind; run `ctl logs` again"),
                 ));
             }
-            Err(RecvError::Closed) => {
+            Err(FeedEnd::Closed) => {
                 return Some(error(CtlErrorKind::ShuttingDown, "podsup is shutting down"));
             }
         }
