@@ -96,9 +96,16 @@ pub fn memory(pair: &Pair, pods: usize, out: &mut Vec<Figure>) -> Result<()> {
     Ok(())
 }
 
-/// CPU used by each supervisor over `secs` seconds of idling, as a share of one CPU. The
-/// two are measured one after the other, podsup first.
-pub fn idle_cpu(pair: &Pair, pods: usize, secs: u64, out: &mut Vec<Figure>) -> Result<()> {
+/// CPU used by each supervisor over `secs` seconds of idling, as a share of one CPU, once
+/// the pair has been up `settle` seconds (podsup's output logs close after 30 s of
+/// silence: that is start-up work, not idling). Measured one after the other, podsup first.
+pub fn idle_cpu(
+    pair: &Pair,
+    pods: usize,
+    (settle, secs): (u64, u64),
+    out: &mut Vec<Figure>,
+) -> Result<()> {
+    std::thread::sleep(Duration::from_secs(settle));
     let span = Duration::from_secs(secs);
     let share = |run: &Running| -> Result<f64> {
         let t0 = now_ns();

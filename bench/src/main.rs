@@ -9,6 +9,7 @@ mod ctl;
 mod floor;
 mod footprint;
 mod message;
+mod neighbour;
 mod orphans;
 mod pair;
 mod pods;
@@ -87,7 +88,7 @@ enum Command {
 }
 
 /// Sections of a run, in the order they run.
-const SECTIONS: [&str; 5] = ["restart", "empty", "cold", "message", "orphans"];
+const SECTIONS: [&str; 6] = ["restart", "empty", "cold", "message", "hostile", "orphans"];
 
 /// Sections that run only when named in `--only`.
 const DIAGNOSTICS: [&str; 1] = ["ballast"];
@@ -104,7 +105,7 @@ struct RunArgs {
     #[arg(long, default_value = "target/bench/results.json")]
     out: PathBuf,
     /// Only these sections (comma-separated): restart (with footprint), empty, cold,
-    /// message, orphans; and the diagnostic `ballast` (the restart floor carrying podsup's
+    /// message, hostile, orphans; and the diagnostic `ballast` (the restart floor carrying podsup's
     /// RSS and fd count), which runs only when named.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -128,6 +129,8 @@ struct Profile {
     turns: usize,
     orphan_runs: usize,
     idle_secs: u64,
+    /// How long the tree has been up before its idle CPU is measured.
+    idle_settle_secs: u64,
 }
 
 impl Profile {
@@ -142,6 +145,7 @@ impl Profile {
                 turns: 10,
                 orphan_runs: 1,
                 idle_secs: 3,
+                idle_settle_secs: 0,
             },
             false => Profile {
                 name: "full",
@@ -152,6 +156,7 @@ impl Profile {
                 turns: 30,
                 orphan_runs: 3,
                 idle_secs: 10,
+                idle_settle_secs: 40,
             },
         };
         if let Some(n) = args.samples {
@@ -263,7 +268,8 @@ fn section_run(section: &str, bins: &Bins, profile: &Profile, out: &mut Vec<Figu
                 let mut pair = pair::Pair::start(bins, pods)?;
                 footprint::memory(&pair, pods, out)?;
                 if pods == largest {
-                    footprint::idle_cpu(&pair, pods, profile.idle_secs, out)?;
+                    let span = (profile.idle_settle_secs, profile.idle_secs);
+                    footprint::idle_cpu(&pair, pods, span, out)?;
                 }
                 restart::measure(&mut pair, pods, profile.samples.max(1), out)?;
             }
@@ -286,6 +292,7 @@ fn section_run(section: &str, bins: &Bins, profile: &Profile, out: &mut Vec<Figu
             };
             message::measure(bins, counts, out)
         }
+        "hostile" => neighbour::measure(bins, profile.round_trips, out),
         "ballast" => {
             let pods = profile.pods.iter().copied().max().unwrap_or(100);
             eprintln!("podsup-bench: floor with podsup's memory and fds, {pods} pods");
