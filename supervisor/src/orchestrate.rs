@@ -403,6 +403,10 @@ pub async fn reconcile(ctx: &Arc<RootCtx>) {
             }
         };
         for (name, record) in podsup_pod_worker::registry::replay(&entries) {
+            // Serialised with spawns, which run while this does (ctl spawn, a pod's
+            // spawn_pod or attach_or_restore_pod): a spawner has one dynamic supervisor,
+            // created by whichever comes first, and a name is checked and taken by one.
+            let _serial = ctx.spawn_lock.lock().await;
             if ctx.registry.get(&name).is_some() {
                 continue;
             }
