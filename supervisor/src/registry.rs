@@ -298,13 +298,15 @@ impl Registry {
         Some(node.feed.subscribe())
     }
 
-    /// Counts of nodes by state, for summaries.
-    pub fn count(&self, state: NodeState) -> usize {
-        self.lock()
-            .nodes
-            .values()
-            .filter(|n| n.kind != NodeKind::Supervisor && n.state == state)
-            .count()
+    /// The state of every pod and process (not supervisors), in one pass under one lock,
+    /// for summaries.
+    pub fn child_states(&self, mut each: impl FnMut(NodeState)) {
+        let inner = self.lock();
+        for node in inner.nodes.values() {
+            if node.kind != NodeKind::Supervisor {
+                each(node.state);
+            }
+        }
     }
 
     /// The tree name and its status, root first.

@@ -24,14 +24,19 @@ pub struct Counts {
 impl Counts {
     /// The counts of `registry` now.
     pub fn of(registry: &Registry) -> Counts {
-        Counts {
-            starting: registry.count(NodeState::Starting),
-            running: registry.count(NodeState::Running),
-            stopping: registry.count(NodeState::Stopping),
-            stopped: registry.count(NodeState::Stopped),
-            backoff: registry.count(NodeState::Backoff),
-            failed: registry.count(NodeState::Failed),
-        }
+        let mut counts = Counts::default();
+        registry.child_states(|state| {
+            let count = match state {
+                NodeState::Starting => &mut counts.starting,
+                NodeState::Running => &mut counts.running,
+                NodeState::Stopping => &mut counts.stopping,
+                NodeState::Stopped => &mut counts.stopped,
+                NodeState::Backoff => &mut counts.backoff,
+                NodeState::Failed => &mut counts.failed,
+            };
+            *count += 1;
+        });
+        counts
     }
 }
 
