@@ -20,6 +20,7 @@ mod restart;
 mod stamps;
 mod stats;
 mod subject;
+mod tags;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
