@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::num::{NonZeroU32, NonZeroU64};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use podsup_wire::EngineSpec;
@@ -149,8 +150,10 @@ pub struct RunAs {
 pub enum ChildKind {
     /// A nested supervisor.
     Supervisor(SupervisorSpec),
-    /// A pod: a `podsup pod-worker` process talking to the root over a socketpair.
-    Pod(PodSpec),
+    /// A pod: a `podsup pod-worker` process talking to the root over a socketpair. Shared,
+    /// not copied: the tree, its supervisor, the registry and every generation's link hold
+    /// the same spec, which a thousand pods would otherwise pay for four times.
+    Pod(Arc<PodSpec>),
     /// A plain command without a socket, supervised like s6 would.
     Process(ProcessSpec),
 }
@@ -232,7 +235,7 @@ impl ChildKind {
     }
 
     /// The pod spec, if this child is a pod.
-    pub fn as_pod(&self) -> Option<&PodSpec> {
+    pub fn as_pod(&self) -> Option<&Arc<PodSpec>> {
         match self {
             ChildKind::Pod(spec) => Some(spec),
             ChildKind::Supervisor(_) | ChildKind::Process(_) => None,

@@ -17,7 +17,7 @@ fn pod(body: &str) -> String {
 
 fn spec(source: &str) -> PodSpec {
     let tree = parse(source, &tree_path()).unwrap_or_else(|e| panic!("{e}"));
-    tree.root.children[0].kind.as_pod().expect("a pod").clone()
+    PodSpec::clone(tree.root.children[0].kind.as_pod().expect("a pod"))
 }
 
 /// Every problem of `source` as `(LINE:COLUMN: MESSAGE, problem)`.

@@ -194,14 +194,14 @@ fn validate(ctx: &RootCtx, order: &Order) -> Result<ChildSpec, Refusal> {
         restart: order.restart,
         shutdown: Shutdown::Timeout(Duration::from_secs(5)),
         start_timeout: Duration::from_secs(10),
-        kind: ChildKind::Pod(PodSpec {
+        kind: ChildKind::Pod(Arc::new(PodSpec {
             engine,
-            env: spawner_spec.env,
-            cwd: spawner_spec.cwd,
+            env: spawner_spec.env.clone(),
+            cwd: spawner_spec.cwd.clone(),
             scope,
             on_spawner_exit: spawner_spec.on_spawner_exit,
             fsync: spawner_spec.fsync,
-        }),
+        })),
         // A spawned pod never runs with more than its spawner: same user, same limits.
         limits: spawner.limits,
     })
@@ -220,7 +220,7 @@ fn delegated(ctx: &RootCtx, spawner: &str) -> Vec<(String, Rule)> {
             ctx.registry
                 .get(&c)
                 .and_then(|n| n.pod_spec)
-                .map(|p| (c, p.scope.allow))
+                .map(|p| (c, p.scope.allow.clone()))
         })
         .flat_map(|(c, rules)| rules.into_iter().map(move |r| (c.clone(), r)))
         .collect()
@@ -228,7 +228,7 @@ fn delegated(ctx: &RootCtx, spawner: &str) -> Vec<(String, Rule)> {
 
 /// A spawner's scope now: its own, without write on what its live children hold.
 pub fn current_scope(ctx: &RootCtx, spawner: &str) -> Option<Scope> {
-    let base = ctx.registry.get(spawner)?.pod_spec?.scope;
+    let base = ctx.registry.get(spawner)?.pod_spec?.scope.clone();
     let held = delegated(ctx, spawner);
     Some(base.without_write_on(held.iter().map(|(_, r)| r)))
 }
@@ -340,7 +340,7 @@ fn engine_of(ctx: &RootCtx, name: &str) -> EngineSpec {
     ctx.registry
         .get(name)
         .and_then(|n| n.pod_spec)
-        .map(|p| p.engine)
+        .map(|p| p.engine.clone())
         .unwrap_or(EngineSpec::Echo {
             chunk_chars: 16,
             delay_ms: 0,
@@ -443,10 +443,10 @@ async fn respawn(ctx: &Arc<RootCtx>, spawner: &str, record: &SpawnRecord) -> Opt
         restart,
         shutdown: Shutdown::Timeout(Duration::from_secs(5)),
         start_timeout: Duration::from_secs(10),
-        kind: ChildKind::Pod(PodSpec {
+        kind: ChildKind::Pod(Arc::new(PodSpec {
             engine: record.engine.clone(),
-            env: spawner_spec.env,
-            cwd: spawner_spec.cwd,
+            env: spawner_spec.env.clone(),
+            cwd: spawner_spec.cwd.clone(),
             // What the record says was delegated, under the spawner's denies.
             scope: Scope {
                 allow: record
@@ -464,7 +464,7 @@ async fn respawn(ctx: &Arc<RootCtx>, spawner: &str, record: &SpawnRecord) -> Opt
             },
             on_spawner_exit: spawner_spec.on_spawner_exit,
             fsync: spawner_spec.fsync,
-        }),
+        })),
         limits: ctx.registry.get(spawner)?.limits,
     };
     match start_spawned(ctx, (spawner, spec, record.generation)).await {

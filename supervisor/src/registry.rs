@@ -73,7 +73,7 @@ pub struct Node {
     /// The pod controller's last reported status (pods only).
     pub pod_status: Option<podsup_wire::PodStatus>,
     /// A pod's spec (what its spawned pods may inherit).
-    pub pod_spec: Option<podsup_config::PodSpec>,
+    pub pod_spec: Option<std::sync::Arc<podsup_config::PodSpec>>,
     /// A pod's or process's user and limits (a pod's spawned pods run under the same).
     pub limits: podsup_config::Limits,
     /// The dynamic supervisor of the pods this pod spawned, once it spawned one.

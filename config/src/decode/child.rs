@@ -1,5 +1,6 @@
 //! One `[[child]]` table: the keys every kind shares, then the kind's own.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::ctx::Ctx;
@@ -63,7 +64,7 @@ pub(super) fn decode(ctx: &mut Ctx<'_>, table: Table<'_, '_>) -> ChildSpec {
         }
         Some(Kind::Pod) => {
             let timeout = start_timeout(ctx, &table);
-            (ChildKind::Pod(pod::decode(ctx, &table)), timeout)
+            (ChildKind::Pod(Arc::new(pod::decode(ctx, &table))), timeout)
         }
         Some(Kind::Process) => {
             let timeout = start_timeout(ctx, &table);
@@ -143,7 +144,7 @@ fn start_timeout(ctx: &mut Ctx<'_>, table: &Table<'_, '_>) -> Duration {
 
 /// Stands in for a child whose kind is unknown; never leaves the decoder.
 fn placeholder() -> ChildKind {
-    ChildKind::Pod(PodSpec {
+    ChildKind::Pod(Arc::new(PodSpec {
         engine: podsup_wire::EngineSpec::Echo {
             chunk_chars: defaults::ECHO_CHUNK_CHARS,
             delay_ms: defaults::ECHO_DELAY_MS,
@@ -153,5 +154,5 @@ fn placeholder() -> ChildKind {
         scope: Default::default(),
         on_spawner_exit: Default::default(),
         fsync: Default::default(),
-    })
+    }))
 }
