@@ -61,6 +61,9 @@ pub struct ToolCtx {
     pub scope: Arc<RwLock<ScopeView>>,
     /// The pod's runtime directory, where `bash` spills long output.
     pub spill_dir: PathBuf,
+    /// Environment variables `bash` starts without: the one the pod's API key is read
+    /// from, so a command the model runs cannot print the key.
+    pub hidden_env: Vec<String>,
 }
 
 /// A pod's scope together with what it has delegated, so a refusal can name the holder.

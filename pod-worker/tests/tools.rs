@@ -33,6 +33,11 @@ pub struct Pod {
 impl Pod {
     /// A pod with `view` as its scope.
     pub fn new(view: ScopeView) -> Pod {
+        Pod::hiding(view, &[])
+    }
+
+    /// A pod with `view` as its scope whose `bash` starts without the variables `hidden`.
+    pub fn hiding(view: ScopeView, hidden: &[&str]) -> Pod {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("root");
         let outside = tmp.path().join("outside");
@@ -44,6 +49,7 @@ impl Pod {
             root: root.clone(),
             scope: Arc::new(RwLock::new(view)),
             spill_dir: spill.clone(),
+            hidden_env: hidden.iter().map(|v| v.to_string()).collect(),
         };
         Pod {
             _tmp: tmp,

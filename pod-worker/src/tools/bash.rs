@@ -96,7 +96,7 @@ impl Bash {
             .unwrap_or(DEFAULT_TIMEOUT)
             .min(MAX_TIMEOUT);
         self.ctx.view().check_bash()?;
-        let (child, output) = spawn(&self.ctx.root, command).map_err(|e| {
+        let (child, output) = spawn(&self.ctx, command).map_err(|e| {
             ToolError::io(
                 format!("cannot start the shell in {}", self.ctx.root.display()),
                 e,
@@ -111,16 +111,20 @@ impl Bash {
     }
 }
 
-/// `bash -c command` (or `sh -c`) in `root`, stdin empty, stdout and stderr on one pipe.
-/// It stays in the pod's process group and dies with the pod (`PR_SET_PDEATHSIG`).
-fn spawn(root: &Path, command: &str) -> io::Result<(Child, pipe::Receiver)> {
+/// `bash -c command` (or `sh -c`) in the pod's directory, stdin empty, stdout and stderr on
+/// one pipe, without the pod's hidden variables. It stays in the pod's process group and
+/// dies with the pod (`PR_SET_PDEATHSIG`).
+fn spawn(ctx: &ToolCtx, command: &str) -> io::Result<(Child, pipe::Receiver)> {
     let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
     let mut missing = None;
     for shell in ["bash", "sh"] {
         let mut cmd = Command::new(shell);
+        for var in &ctx.hidden_env {
+            cmd.env_remove(var);
+        }
         cmd.arg("-c")
             .arg(command)
-            .current_dir(root)
+            .current_dir(&ctx.root)
             .stdin(Stdio::null())
             .stdout(Stdio::from(write.try_clone()?))
             .stderr(Stdio::from(write.try_clone()?))

@@ -22,6 +22,22 @@ async fn bash_runs_in_the_pod_directory_with_output_and_status() {
     assert_eq!(stdin, "[exit code 0]\ndone\n");
 }
 
+/// The variable an llm pod's key is read from never reaches a command the model runs.
+/// `HOME` stands in for it: the test process always has it, and setting a variable in a
+/// multi-threaded test is not sound.
+#[tokio::test]
+async fn bash_starts_without_the_hidden_variables() {
+    let probe = json!({"command": "echo \"${HOME-unset}\""});
+    let plain = ok(Pod::whole().call("bash", probe.clone()).await);
+    assert!(
+        plain.starts_with("[exit code 0]\n/"),
+        "HOME should reach an unhidden shell: {plain:?}"
+    );
+    let hiding = Pod::hiding(view(vec![rule("", true, true)], vec![]), &["HOME"]);
+    let hidden = ok(hiding.call("bash", probe).await);
+    assert_eq!(hidden, "[exit code 0]\nunset\n");
+}
+
 #[tokio::test]
 async fn bash_is_refused_without_write_on_the_whole_directory() {
     let narrow = Pod::new(view(vec![rule("src", true, true)], vec![]));
