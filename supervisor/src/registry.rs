@@ -283,9 +283,7 @@ impl Registry {
         let Some(node) = inner.nodes.get_mut(name) else {
             return;
         };
-        if !node.feed.is_empty() {
-            node.feed.publish(feed);
-        }
+        node.feed.publish(feed);
     }
 
     /// Subscribes to pod `name`'s feed; `None` if it is not a pod.
